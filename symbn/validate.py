@@ -1,0 +1,60 @@
+"""Checks on user-supplied parameters: one clear error naming the parameter and its range.
+
+Used by the numeric layer and the CLI, so bad input never reaches NumPy as a NaN.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+MODELS = ("vanilla", "bn-paper", "bn-exact")
+"""Order-parameter dynamics (ODE) variants; ``bn`` names the shared BN eps_g/Hessian."""
+
+
+class ParameterError(ValueError):
+    """A parameter is outside its allowed range."""
+
+
+def _array(name, value):
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a real number or array of real numbers, got {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def positive(name, value):
+    """``value`` > 0 and finite (e.g. tau, eta); returns a float array."""
+    arr = _array(name, value)
+    if np.any(arr <= 0):
+        raise ParameterError(f"{name} must be > 0, got {value!r}")
+    return arr
+
+
+def at_least(name, value, low, integer=False):
+    """``value`` >= ``low`` (e.g. K >= 1, b >= 1); integer-valued if ``integer``."""
+    arr = _array(name, value)
+    if np.any(arr < low):
+        raise ParameterError(f"{name} must be >= {low}, got {value!r}")
+    if integer and np.any(arr != np.round(arr)):
+        raise ParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+    return arr
+
+
+def count(name, value, low=1):
+    """A Python integer >= ``low`` (a width K, M, a dimension N, a number of steps)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, float, np.floating)):
+        raise ParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not np.isfinite(value) or value != int(value) or value < low:
+        raise ParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def model(name, allowed=MODELS):
+    """An known model name."""
+    if name not in allowed:
+        raise ParameterError(f"unknown model {name!r}; choose one of {', '.join(allowed)}")
+    return name
