@@ -16,31 +16,42 @@ class ParameterError(ValueError):
     """A parameter is outside its allowed range."""
 
 
+def _show(arr, bad):
+    """The offending value: the scalar itself, or the first bad entry of an array."""
+    if arr.size == 1:
+        return f"{arr.item()!r}"
+    return f"{arr[bad].flat[0].item()!r} (at index {tuple(int(i[0]) for i in np.nonzero(bad))})"
+
+
 def _array(name, value):
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ParameterError(f"{name} must be a real number or array of real numbers, got {value!r}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ParameterError(f"{name} must be finite, got {value!r}")
+    bad = ~np.isfinite(arr)
+    if np.any(bad):
+        raise ParameterError(f"{name} must be finite, got {_show(arr, bad)}")
     return arr
 
 
 def positive(name, value):
     """``value`` > 0 and finite (e.g. tau, eta); returns a float array."""
     arr = _array(name, value)
-    if np.any(arr <= 0):
-        raise ParameterError(f"{name} must be > 0, got {value!r}")
+    bad = arr <= 0
+    if np.any(bad):
+        raise ParameterError(f"{name} must be > 0, got {_show(arr, bad)}")
     return arr
 
 
 def at_least(name, value, low, integer=False):
     """``value`` >= ``low`` (e.g. K >= 1, b >= 1); integer-valued if ``integer``."""
     arr = _array(name, value)
-    if np.any(arr < low):
-        raise ParameterError(f"{name} must be >= {low}, got {value!r}")
-    if integer and np.any(arr != np.round(arr)):
-        raise ParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+    bad = arr < low
+    if np.any(bad):
+        raise ParameterError(f"{name} must be >= {low}, got {_show(arr, bad)}")
+    bad = arr != np.round(arr)
+    if integer and np.any(bad):
+        raise ParameterError(f"{name} must be an integer >= {low}, got {_show(arr, bad)}")
     return arr
 
 
@@ -54,7 +65,7 @@ def count(name, value, low=1):
 
 
 def model(name, allowed=MODELS):
-    """An known model name."""
+    """A known model name."""
     if name not in allowed:
         raise ParameterError(f"unknown model {name!r}; choose one of {', '.join(allowed)}")
     return name

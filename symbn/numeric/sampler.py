@@ -1,0 +1,132 @@
+"""Exact finite-N SGD in order-parameter space (``method="order"``): cost per step independent of N.
+
+State: the Gram matrix Gamma = V V^T of V = [J; B] ((K+M) x N), i.e. [[Q, R], [R^T, T]],
+plus the gains g (and bias beta). With e_1..e_r an orthonormal basis of span(V)
+(r = K+M, Gamma = L L^T, V = L E), a batch input splits as xi^u = z_u E + rem_u with
+
+  z_u ~ N(0, tau I_r)                   (coordinates in span(V); projections V xi^u = L z_u),
+  rem_u ~ N(0, tau P_perp) independent  (so W = [rem_u . rem_v] ~ Wishart_b(N - r, tau I)).
+
+Every model's update is J' = D J + (eta/N) c^T xi with D = diag(1 + (eta/N) d) and c (b x K),
+d depending only on the projections (:func:`symbn.numeric.simulate.coefficients`). Hence
+(:func:`gram_update`), with X = J xi^T, Y = B xi^T (the projections) and lr = eta/N,
+
+  Q' = D Q D + lr [D X^T c + (D X^T c)^T] + lr^2 c^T G c,   R' = D R + lr c^T Y,   T' = T,
+
+where G = xi xi^T = z z^T + W is the batch Gram matrix. Only c^T W c is needed, and given c
+it is Wishart_K(N - r, tau c^T c) (W is independent of z); with c = U Rc (QR, Rc is
+K' x K, K' = min(b, K)) it equals tau Rc^T A A^T Rc with A A^T ~ Wishart_K'(N - r, I)
+(Bartlett: A lower triangular, A_ii^2 ~ chi2(N - r - i), A_ij ~ N(0, 1) below the diagonal).
+Random numbers per step: b r + K'(K'+1)/2, independent of N. Needs N >= K + M.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symbn.numeric.simulate import Noise, _Engine, coefficients, simulate
+from symbn.validate import ParameterError
+
+
+def gram_update(G, proj, u, cGc, K, lr):
+    """Gram matrix after J' = D J + lr c^T xi (module docstring); G (S, r, r), proj (S, b, r).
+
+    ``u`` is the :class:`~symbn.numeric.simulate.Update`, ``cGc`` = c^T (xi xi^T) c (S, K, K).
+    """
+    X, Y = proj[..., :K], proj[..., K:]
+    ct = np.swapaxes(u.c, -1, -2)
+    D = np.ones(u.c.shape[:-2] + (K,)) if u.d is None else 1 + lr * u.d
+    A = D[..., :, None] * (ct @ X).swapaxes(-1, -2)  # D X^T c
+    Q = D[..., :, None] * G[..., :K, :K] * D[..., None, :] + lr * (A + np.swapaxes(A, -1, -2)) + lr * lr * cGc
+    R = D[..., :, None] * G[..., :K, K:] + lr * (ct @ Y)
+    out = np.array(G)
+    out[..., :K, :K] = 0.5 * (Q + np.swapaxes(Q, -1, -2))
+    out[..., :K, K:] = R
+    out[..., K:, :K] = np.swapaxes(R, -1, -2)
+    return out
+
+
+def psd_factor(G):
+    """L with L L^T = G: Cholesky, or sqrt of the eigen-decomposition if G is (numerically) singular."""
+    try:
+        return np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh(G)
+        return v * np.sqrt(np.clip(w, 0, None))[..., None, :]
+
+
+class WishartFactor:
+    """Per step a factor A (S, k, m) with A A^T ~ Wishart_k(n, I) (Bartlett if n >= k, else Gaussian k x n)."""
+
+    def __init__(self, k, n, normal_rngs, chi_rngs):
+        self.k, self.n = k, n
+        self.bartlett = n >= k
+        if self.bartlett:
+            self.rows, self.cols = np.tril_indices(k, -1)
+            self.off = Noise(normal_rngs, (len(self.rows),)) if len(self.rows) else None
+            self.chi = Noise(chi_rngs, (k,), kind="chisquare", df=n - np.arange(k))
+        else:
+            self.gauss = Noise(normal_rngs, (k, n)) if n else None
+
+    def next(self):
+        if not self.bartlett:
+            if self.gauss is None:
+                return None
+            return self.gauss.next()
+        chi = self.chi.next()
+        A = np.zeros(chi.shape + (self.k,))
+        i = np.arange(self.k)
+        A[:, i, i] = np.sqrt(chi)
+        if self.off is not None:
+            A[:, self.rows, self.cols] = self.off.next()
+        return A
+
+
+class OrderEngine(_Engine):
+    """Exact sampler of (Gamma, g, beta) over S seeds; see the module docstring."""
+
+    def __init__(self, model, normalizer, G, N, K, tau, eta, b, g, beta, train_rngs, normal_rngs, aux_rngs):
+        """aux_rngs: per seed (test Generator... ) -- a sequence (test_rng, chi_rng) per seed."""
+        S, r, _ = G.shape
+        if N < r:
+            raise ParameterError(f"method='order' needs N >= K + M = {r}, got N={N}")
+        super().__init__(model, normalizer, N, K, r - K, tau, eta, b, g, beta)
+        self.G = np.array(G, dtype=float)
+        self.z = Noise(train_rngs, (b, r), scale=math.sqrt(tau))
+        self.wishart = WishartFactor(min(b, K), N - r, normal_rngs, [a[1] for a in aux_rngs])
+        self.test_rngs = [a[0] for a in aux_rngs]
+
+    def gram(self):
+        return self.G.copy()
+
+    def _qdiag(self):
+        if self.spec.bn and self.normalizer == "population":
+            return np.diagonal(self.G, axis1=-2, axis2=-1)[..., : self.K].copy()
+        return None
+
+    def step(self):
+        """One exact SGD step in order-parameter space (module docstring)."""
+        L = psd_factor(self.G)
+        z = self.z.next()
+        proj = z @ np.swapaxes(L, -1, -2)
+        u = coefficients(self.spec, self.normalizer, proj, self.K, self.g, self.beta, self._qdiag(), self.tau)
+        cz = np.swapaxes(u.c, -1, -2) @ z
+        cGc = cz @ np.swapaxes(cz, -1, -2)
+        A = self.wishart.next()
+        if A is not None:
+            FA = np.swapaxes(np.linalg.qr(u.c, mode="r"), -1, -2) @ A
+            cGc += self.tau * (FA @ np.swapaxes(FA, -1, -2))
+        self.G = gram_update(self.G, proj, u, cGc, self.K, self.lr)
+        self._apply_gains(u)
+
+    def test_error(self, P):
+        """Test-set eps_g on P fresh inputs per seed, sampled through their projections L z."""
+        L = psd_factor(self.G)
+        z = np.stack([rng.standard_normal((P, L.shape[-1])) for rng in self.test_rngs]) * math.sqrt(self.tau)
+        return self._test_from_proj(z @ np.swapaxes(L, -1, -2), self._qdiag())
+
+
+def sample(model, N, K, M, steps, **kwargs):
+    """:func:`symbn.numeric.simulate.simulate` with ``method="order"``."""
+    return simulate(model, N, K, M, steps, method="order", **kwargs)

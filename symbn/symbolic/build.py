@@ -1,0 +1,84 @@
+"""What a recipe in derivations/ assembles: generated functions and LaTeX for one model family.
+
+Shared by every model so the vanilla and batch-norm recipes differ only in
+their data (which forward model, which update rules).
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from . import codegen, curvature, fixedpoint, latex, symmetric
+from . import symbols as sy
+from .models import Model
+
+TEX_NAMES = {"R": "R", "S": "S", "Q": "Q", "C": "C", "g": "g"}
+
+
+def _names(syms):
+    return tuple(str(s) for s in syms)
+
+
+def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title: str):
+    """Artifacts {file name: text} for the symmetric phase of one model family.
+
+    ``forward`` fixes eps_g, the fixed point and the Hessian; ``rules`` maps a
+    function-name suffix to the update rule whose reduced ODE is generated
+    (e.g. {"": VANILLA} or {"_paper": BN_PAPER, "_exact": BN_EXACT}).
+    """
+    state = symmetric.state(forward)
+    omega = curvature.hessian_variables(forward)
+    point = fixedpoint.fixed_point(forward)
+    G, H = curvature.gradient_and_hessian(forward, point)
+    eps = symmetric.eps_g_reduced(forward)
+    eps_star = fixedpoint.simplify_in_k(eps.xreplace(point))
+    params = (sy.K, sy.tau)
+    hess_doc = (f"at the symmetric fixed point, Omega = ({', '.join(_names(omega))})"
+                + (" with C = Q substituted first (the paper's construction)" if forward.normalized else "")
+                + ". The fixed point is a fixed point of the dynamics, not a stationary point "
+                "of eps_g: the gradient there is not zero.")
+    functions = [
+        codegen.Function("eps_g", state + params, eps,
+                         "Reduced generalization error eps_g(Omega; K, tau) (paper Eq. 7, 13); shape (...)."),
+        codegen.Function("eps_g_star", params, eps_star,
+                         "eps_g at the symmetric fixed point; shape (...)."),
+        codegen.Function("fixed_point", params, [point[s] for s in state],
+                         f"Symmetric fixed point ({', '.join(_names(state))}) at leading order in eta"
+                         + (", closure Q = 1/g^2" if forward.normalized else "") + "; shape (..., "
+                         f"{len(state)})."),
+        codegen.Function("gradient", params, list(G), f"Gradient d eps_g / d Omega {hess_doc} Shape (..., 4)."),
+        codegen.Function("hessian", params, H, f"Hessian d^2 eps_g / d Omega^2 {hess_doc} Shape (..., 4, 4)."),
+    ]
+    rhs = {}
+    for suffix, rule in rules.items():
+        rhs[suffix] = symmetric.rhs(rule)
+        functions.append(codegen.Function(
+            f"rhs{suffix}", state + params + (sy.eta, sy.b), list(rhs[suffix]),
+            f"Reduced ODE d({', '.join(_names(state))})/dt for the {rule.name} update, "
+            f"including the eta^2 tau / b term; shape (..., {len(state)})."))
+    module = codegen.render_module(
+        recipe, f"{title}: symmetric phase K = M, T = identity (generated).", functions,
+        constants={"STATE": _names(state), "HESSIAN_VARIABLES": _names(omega)})
+
+    # LaTeX: the same expressions.
+    blocks = [("Generalization error", [(r"\varepsilon_g", eps)])]
+    for suffix, rule in rules.items():
+        eqs = []
+        for s, e in zip(state, rhs[suffix]):
+            a = fixedpoint.leading(e)
+            b2 = sp.diff(e, sy.eta, 2).subs(sy.eta, 0) / 2
+            eqs.append((rf"\frac{{1}}{{\eta}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^1}}", a))
+            if b2 != 0:
+                eqs.append((rf"\frac{{b}}{{\eta^2 \tau}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^2}}", b2 * sy.b / sy.tau))
+        blocks.append((f"Reduced ODEs, {rule.name} update "
+                       r"($dX/dt = \eta\,[\cdot]_{\eta^1} + \frac{\eta^2\tau}{b}[\cdot]_{\eta^2}$)", eqs))
+    blocks.append(("Fixed point (leading order in $\\eta$"
+                   + (", closure $Q = 1/g^2$" if forward.normalized else "") + ")",
+                   [(str(s), point[s]) for s in state] + [(r"\varepsilon_g^*", eps_star)]))
+    blocks.append(("Gradient of $\\varepsilon_g$ at the fixed point (not zero)",
+                   [(rf"\partial \varepsilon_g/\partial {v}", G[k]) for k, v in enumerate(omega)]))
+    blocks.append(("Hessian of $\\varepsilon_g$ at the fixed point"
+                   + (", $C = Q$" if forward.normalized else ""),
+                   [(rf"H_{{{omega[i]}{omega[j]}}}", H[i, j])
+                    for i in range(4) for j in range(i, 4)]))
+    tex = latex.section(title, codegen.header(recipe, functions, comment="%"), blocks)
+    return {f"{stem}.py": module, f"{stem}.tex": tex}

@@ -1,0 +1,45 @@
+"""Curvature of eps_g at the symmetric fixed point (paper Section 3.2).
+
+H = d^2 eps_g / dOmega^2 at the fixed point, with Omega = (R, S, Q, C) for vanilla
+and Omega = (R, S, Q, g) with C = Q substituted first for batch norm (the paper's
+construction). The fixed point is a fixed point of the dynamics, not a
+stationary point of eps_g(Omega): the gradient there is not zero and is
+returned too.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from . import symbols as sy
+from . import symmetric
+from .fixedpoint import KM1, fixed_point, tidy
+from .models import Model
+
+
+def hessian_variables(model: Model):
+    return (sy.R, sy.S, sy.Q, sy.g) if model.normalized else (sy.R, sy.S, sy.Q, sy.C)
+
+
+def reduced_eps_g(model: Model):
+    """eps_g(Omega) in the Hessian's variables (C = Q for batch norm)."""
+    return symmetric.eps_g_reduced(model, C=sy.Q if model.normalized else sy.C)
+
+
+def _at(expr, point):
+    """``expr`` at ``point``, tidied with K = 1 + KM1 so radicals of positive factors split."""
+    shift = {sy.K: KM1 + 1}
+    e = expr.xreplace({k: v.xreplace(shift) for k, v in point.items()}).xreplace(shift)
+    return sp.factor(tidy(sp.together(tidy(e)))).xreplace({KM1: sy.K - 1})
+
+
+def gradient_and_hessian(model: Model, point=None):
+    """(gradient (4,), Hessian (4, 4)) of eps_g(Omega) at the fixed point, as functions of K, tau."""
+    point = fixed_point(model) if point is None else point
+    eps = reduced_eps_g(model)
+    omega = hessian_variables(model)
+    grad = [sp.diff(eps, v) for v in omega]
+    hess = sp.Matrix(4, 4, lambda i, j: sp.diff(grad[i], omega[j]) if j >= i else 0)
+    G = sp.Matrix([_at(e, point) for e in grad])
+    H = sp.Matrix(4, 4, lambda i, j: _at(hess[min(i, j), max(i, j)], point) if j >= i else 0)
+    H = sp.Matrix(4, 4, lambda i, j: H[min(i, j), max(i, j)])
+    return G, H
