@@ -86,16 +86,18 @@ class WishartFactor:
 class OrderEngine(_Engine):
     """Exact sampler of (Gamma, g, beta) over S seeds; see the module docstring."""
 
-    def __init__(self, model, normalizer, G, N, K, tau, eta, b, g, beta, train_rngs, normal_rngs, aux_rngs):
-        """aux_rngs: per seed (test Generator... ) -- a sequence (test_rng, chi_rng) per seed."""
+    def __init__(self, model, normalizer, G, N, K, tau, eta, b, g, beta, train_rngs, test_rngs, normal_rngs,
+                 chi_rngs):
+        """G (S, K+M, K+M) initial Gram matrices; one Generator per seed for batches, test sets,
+        Wishart normals and Wishart chi-squares."""
         S, r, _ = G.shape
         if N < r:
             raise ParameterError(f"method='order' needs N >= K + M = {r}, got N={N}")
         super().__init__(model, normalizer, N, K, r - K, tau, eta, b, g, beta)
         self.G = np.array(G, dtype=float)
         self.z = Noise(train_rngs, (b, r), scale=math.sqrt(tau))
-        self.wishart = WishartFactor(min(b, K), N - r, normal_rngs, [a[1] for a in aux_rngs])
-        self.test_rngs = [a[0] for a in aux_rngs]
+        self.wishart = WishartFactor(min(b, K), N - r, normal_rngs, chi_rngs)
+        self.test_rngs = test_rngs
 
     def gram(self):
         return self.G.copy()

@@ -495,7 +495,7 @@ def simulate(model, N, K, M, steps, *, tau=1.0, eta=1.0, b=1, normalizer="batch"
             V = np.concatenate([J, B])
             G[s] = V @ V.T
         eng = OrderEngine(model, normalizer, G, N, K, tau, eta, b, g0, beta0,
-                          [st[1] for st in streams], [st[2] for st in streams], [st[3:] for st in streams])
+                          *([st[i] for st in streams] for i in (1, 2, 3, 4)))
 
     nt = len(rec)
     out = {"Q": np.empty((S, nt, K, K)), "R": np.empty((S, nt, K, M)), "T": np.empty((S, nt, M, M)),
