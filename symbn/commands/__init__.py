@@ -1,0 +1,1 @@
+"""Subcommands of ``symbn``: each module defines ``register(subparsers)`` and sets ``func``."""
