@@ -14,9 +14,10 @@ d depending only on the projections (:func:`symbn.numeric.simulate.coefficients`
   Q' = D Q D + lr [D X^T c + (D X^T c)^T] + lr^2 c^T G c,   R' = D R + lr c^T Y,   T' = T,
 
 where G = xi xi^T = z z^T + W is the batch Gram matrix. Only c^T W c is needed, and given c
-it is Wishart_K(N - r, tau c^T c) (W is independent of z); with c = U Rc (QR, Rc is
-K' x K, K' = min(b, K)) it equals tau Rc^T A A^T Rc with A A^T ~ Wishart_K'(N - r, I)
-(Bartlett: A lower triangular, A_ii^2 ~ chi2(N - r - i), A_ij ~ N(0, 1) below the diagonal).
+it is Wishart_K(N - r, tau c^T c) (W is independent of z), sampled as tau F A A^T F^T with
+F F^T = c^T c and A A^T ~ Wishart_K'(N - r, I), K' = min(b, K): F = c^T if b <= K (then
+A A^T is W/tau itself), else F = Cholesky(c^T c) (Bartlett: A lower triangular,
+A_ii^2 ~ chi2(N - r - i), A_ij ~ N(0, 1) below the diagonal; Gaussian K' x (N - r) if N - r < K').
 Random numbers per step: b r + K'(K'+1)/2, independent of N. Needs N >= K + M.
 """
 from __future__ import annotations
@@ -35,15 +36,21 @@ def gram_update(G, proj, u, cGc, K, lr):
     ``u`` is the :class:`~symbn.numeric.simulate.Update`, ``cGc`` = c^T (xi xi^T) c (S, K, K).
     """
     X, Y = proj[..., :K], proj[..., K:]
-    ct = np.swapaxes(u.c, -1, -2)
-    D = np.ones(u.c.shape[:-2] + (K,)) if u.d is None else 1 + lr * u.d
-    A = D[..., :, None] * (ct @ X).swapaxes(-1, -2)  # D X^T c
-    Q = D[..., :, None] * G[..., :K, :K] * D[..., None, :] + lr * (A + np.swapaxes(A, -1, -2)) + lr * lr * cGc
-    R = D[..., :, None] * G[..., :K, K:] + lr * (ct @ Y)
-    out = np.array(G)
-    out[..., :K, :K] = 0.5 * (Q + np.swapaxes(Q, -1, -2))
+    ct = u.c.swapaxes(-1, -2)
+    A = (ct @ X).swapaxes(-1, -2)  # X^T c
+    Q = G[..., :K, :K]
+    R = G[..., :K, K:]
+    if u.d is not None:
+        D = 1 + lr * u.d
+        A = D[..., :, None] * A
+        Q = D[..., :, None] * Q * D[..., None, :]
+        R = D[..., :, None] * R
+    Q = Q + lr * (A + A.swapaxes(-1, -2)) + (lr * lr) * cGc
+    R = R + lr * (ct @ Y)
+    out = G.copy()
+    out[..., :K, :K] = 0.5 * (Q + Q.swapaxes(-1, -2))
     out[..., :K, K:] = R
-    out[..., K:, :K] = np.swapaxes(R, -1, -2)
+    out[..., K:, :K] = R.swapaxes(-1, -2)
     return out
 
 
@@ -111,14 +118,16 @@ class OrderEngine(_Engine):
         """One exact SGD step in order-parameter space (module docstring)."""
         L = psd_factor(self.G)
         z = self.z.next()
-        proj = z @ np.swapaxes(L, -1, -2)
+        proj = z @ L.swapaxes(-1, -2)
         u = coefficients(self.spec, self.normalizer, proj, self.K, self.g, self.beta, self._qdiag(), self.tau)
-        cz = np.swapaxes(u.c, -1, -2) @ z
-        cGc = cz @ np.swapaxes(cz, -1, -2)
+        ct = u.c.swapaxes(-1, -2)
+        cz = ct @ z
+        cGc = cz @ cz.swapaxes(-1, -2)
         A = self.wishart.next()
         if A is not None:
-            FA = np.swapaxes(np.linalg.qr(u.c, mode="r"), -1, -2) @ A
-            cGc += self.tau * (FA @ np.swapaxes(FA, -1, -2))
+            # F F^T = c^T c: F = c^T (K x b) if b <= K, else a Cholesky-type factor of c^T c.
+            FA = (ct if self.b <= self.K else psd_factor(ct @ u.c)) @ A
+            cGc += self.tau * (FA @ FA.swapaxes(-1, -2))
         self.G = gram_update(self.G, proj, u, cGc, self.K, self.lr)
         self._apply_gains(u)
 

@@ -109,8 +109,9 @@ def forward(spec, normalizer, x, g, beta, qdiag, tau):
         sd = np.sqrt(tau * qdiag)[..., None, :]
         xc = x
     else:
-        xc = x - x.mean(axis=-2, keepdims=True) if spec.center else x
-        sd = np.sqrt((xc * xc).mean(axis=-2, keepdims=True))
+        b = x.shape[-2]
+        xc = x - x.sum(axis=-2, keepdims=True) * (1.0 / b) if spec.center else x
+        sd = np.sqrt((xc * xc).sum(axis=-2, keepdims=True) * (1.0 / b))
     xhat = xc / sd
     h = g[..., None, :] * xhat
     if spec.center:
@@ -133,8 +134,8 @@ def coefficients(spec, normalizer, proj, K, g, beta, qdiag, tau):
     h, xhat, sd = forward(spec, normalizer, x, g, beta, qdiag, tau)
     delta = phi(y).sum(axis=-1) - phi(h).sum(axis=-1)
     b = proj.shape[-2]
-    loss = 0.5 * (delta * delta).mean(axis=-1)
-    a = delta[..., :, None] * dphi(h) / b
+    loss = (0.5 / b) * (delta * delta).sum(axis=-1)
+    a = dphi(h) * (delta * (1.0 / b))[..., :, None]
     if not spec.bn:
         return Update(a, None, None, None, loss)
     dg = (a * xhat).sum(axis=-2)
@@ -311,9 +312,9 @@ class DirectEngine(_Engine):
     def step(self):
         """J_i <- J_i + (eta/N) [sum_u c_ui xi^u + d_i J_i] on a fresh batch xi (S, b, N)."""
         xi = self.noise.next()
-        proj = np.matmul(xi, np.swapaxes(self.V, -1, -2))
+        proj = xi @ self.V.swapaxes(-1, -2)
         u = coefficients(self.spec, self.normalizer, proj, self.K, self.g, self.beta, self._qdiag(), self.tau)
-        dJ = np.matmul(np.swapaxes(u.c, -1, -2), xi)
+        dJ = u.c.swapaxes(-1, -2) @ xi
         if u.d is not None:
             dJ += u.d[..., None] * self.J
         self.V[:, : self.K] += self.lr * dJ

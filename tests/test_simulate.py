@@ -1,0 +1,280 @@
+"""Direct SGD simulator: gradients, population error, reproducibility, recording, errors, plateau."""
+import io
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from symbn.numeric.orderparams import eps_g as eps_g_orderparams
+from symbn.numeric.simulate import (
+    MODELS, SPECS, DirectEngine, Trajectory, _pair_mean, coefficients, plateau, population_eps_g,
+    seed_streams, simulate,
+)
+from symbn.validate import ParameterError
+
+CASES = [(m, n) for m in MODELS for n in (("batch",) if m == "vanilla" else ("batch", "population"))]
+
+
+# ----------------------------------------------------------------------------- gradients
+
+def batch_loss(J, B, g, beta, xi, model, normalizer, tau, frozen_sd=None):
+    """Batch loss (1/b) sum_u (t_u - s_u)^2 / 2 written out independently of the package.
+
+    ``frozen_sd`` replaces the normaliser by a constant (the paper's rule differentiates that).
+    """
+    phi = lambda v: erf(v / math.sqrt(2))
+    x = xi @ J.T
+    t = phi(xi @ B.T).sum(axis=1)
+    if model == "vanilla":
+        h = x
+    else:
+        xc = x
+        if model == "bn-full" and normalizer == "batch":
+            xc = x - x.mean(axis=0)
+        if frozen_sd is not None:
+            sd = frozen_sd
+        elif normalizer == "batch":
+            sd = np.sqrt((xc ** 2).mean(axis=0))
+        else:
+            sd = np.sqrt(tau * (J ** 2).sum(axis=1))
+        h = g * xc / sd + (beta if model == "bn-full" else 0)
+    s = phi(h).sum(axis=1)
+    return 0.5 * np.mean((t - s) ** 2)
+
+
+def central_diff(f, p, h=1e-6):
+    grad = np.zeros_like(p)
+    for idx in np.ndindex(p.shape):
+        old = p[idx]
+        p[idx] = old + h
+        fp = f()
+        p[idx] = old - h
+        fm = f()
+        p[idx] = old
+        grad[idx] = (fp - fm) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("model,normalizer", CASES)
+@pytest.mark.parametrize("b", [1, 5])
+def test_update_is_the_batch_loss_gradient(model, normalizer, b):
+    """-(c^T xi + d J), dg, dbeta equal central differences of the batch loss.
+
+    bn-paper: equal to the gradient with the normaliser frozen at its current value (paper
+    Eqs. 2-3). Tolerance 1e-7 (absolute, gradients are O(0.1-1)): central differences with
+    h = 1e-6 have truncation O(h^2 f''') ~ 1e-12 and round-off O(eps L / h) ~ 1e-10.
+    """
+    if model == "bn-full" and normalizer == "batch" and b == 1:
+        pytest.skip("the centred batch sd of one sample is 0 (rejected by simulate)")
+    rng = np.random.default_rng(11)
+    N, K, M, tau = 7, 3, 2, 1.7
+    J = rng.standard_normal((K, N))
+    B = rng.standard_normal((M, N)) / math.sqrt(N)
+    g = 1 + 0.3 * rng.standard_normal(K)
+    beta = 0.2 * rng.standard_normal(K)
+    xi = math.sqrt(tau) * rng.standard_normal((b, N))
+    spec = SPECS[model]
+    proj = xi @ np.concatenate([J, B]).T
+    u = coefficients(spec, normalizer, proj, K, g, beta, (J ** 2).sum(axis=1), tau)
+    dJ = u.c.T @ xi + (0 if u.d is None else u.d[:, None] * J)
+    frozen = None
+    if model == "bn-paper":
+        frozen = (np.sqrt((proj[:, :K] ** 2).mean(axis=0)) if normalizer == "batch"
+                  else np.sqrt(tau * (J ** 2).sum(axis=1)))
+    loss = lambda: batch_loss(J, B, g, beta, xi, model, normalizer, tau, frozen)
+    assert u.loss == pytest.approx(loss(), rel=1e-13)
+    np.testing.assert_allclose(-dJ, central_diff(loss, J), atol=1e-7)
+    if spec.bn:
+        np.testing.assert_allclose(-u.dg, central_diff(loss, g), atol=1e-7)
+    if spec.center:
+        np.testing.assert_allclose(-u.dbeta, central_diff(loss, beta), atol=1e-7)
+
+
+def test_bn_exact_population_update_is_orthogonal_to_J():
+    """With sd = sqrt(tau)|J_i| the loss is invariant under J_i -> c J_i, so dJ_i . J_i = 0 (to 1e-12)."""
+    rng = np.random.default_rng(3)
+    N, K, M, b = 9, 2, 2, 4
+    V = rng.standard_normal((K + M, N))
+    xi = rng.standard_normal((b, N))
+    J = V[:K]
+    u = coefficients(SPECS["bn-exact"], "population", xi @ V.T, K, np.ones(K), np.zeros(K), (J ** 2).sum(1), 1.0)
+    dJ = u.c.T @ xi + u.d[:, None] * J
+    np.testing.assert_allclose((dJ * J).sum(axis=1), 0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- population error
+
+def test_pair_mean_matches_gauss_hermite():
+    """E[phi(u+ma) phi(v+mb)] (Plackett + 64-point Gauss-Legendre) vs a 100x100 Gauss-Hermite
+    product rule on the 2-d Gaussian: both are converged far below the 1e-9 tolerance."""
+    xg, wg = np.polynomial.hermite_e.hermegauss(100)
+    wg = wg / wg.sum()
+    for Caa, Cbb, Cab, ma, mb in [(1.0, 1.0, 0.3, 0.4, -0.7), (2.5, 0.5, -0.9, 0.0, 1.2),
+                                  (0.7, 0.7, 0.69, -1.5, -1.5), (1.0, 2.0, 0.0, 0.3, 0.0)]:
+        L = np.linalg.cholesky([[Caa, Cab], [Cab, Cbb]])
+        u = L[0, 0] * xg[:, None] + 0 * xg[None, :]
+        v = L[1, 0] * xg[:, None] + L[1, 1] * xg[None, :]
+        ref = (wg[:, None] * wg[None, :] * erf((u + ma) / math.sqrt(2)) * erf((v + mb) / math.sqrt(2))).sum()
+        got = _pair_mean(np.array(Caa), np.array(Cbb), np.array(Cab), np.array(ma), np.array(mb))
+        assert got == pytest.approx(ref, abs=1e-9)
+
+
+def test_population_eps_g_reduces_to_orderparams():
+    """bn-full with beta = 0 (closed asin form is then exact) and bn-exact equal orderparams.eps_g (1e-12)."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((3, 5, 7))
+    G = A @ A.swapaxes(-1, -2) / 7
+    Q, R, T = G[:, :2, :2], G[:, :2, 2:], G[:, 2:, 2:]
+    g = 1 + 0.2 * rng.standard_normal((3, 2))
+    ref = eps_g_orderparams(Q, R, T, 1.3, g)
+    np.testing.assert_allclose(population_eps_g("bn-exact", Q, R, T, 1.3, g), ref, rtol=1e-12)
+    # force the quadrature path with a negligible bias: still equal to 1e-9
+    tiny = np.full((3, 2), 1e-13)
+    np.testing.assert_allclose(population_eps_g("bn-full", Q, R, T, 1.3, g, tiny), ref, rtol=1e-9)
+    np.testing.assert_allclose(population_eps_g("vanilla", Q, R, T, 1.3), eps_g_orderparams(Q, R, T, 1.3))
+
+
+def test_population_eps_g_with_bias_matches_monte_carlo():
+    """bn-full with a bias: the population-normalised network's error on 4e5 fresh inputs
+    (the direct engine's test-set estimate) agrees within 4 standard errors."""
+    rng = np.random.default_rng(8)
+    N, K, M, tau = 6, 2, 2, 1.4
+    V = rng.standard_normal((1, K + M, N)) / math.sqrt(N)
+    g, beta = np.array([[1.3, 0.8]]), np.array([[0.5, -0.9]])
+    eng = DirectEngine("bn-full", "population", V, tau, 1.0, 1, g, beta, K, [np.random.default_rng(1)],
+                       [np.random.default_rng(2)])
+    P = 400_000
+    G = eng.gram()
+    exact = population_eps_g("bn-full", G[:, :K, :K], G[:, :K, K:], G[:, K:, K:], tau, g, beta)[0]
+    # per-sample losses for the standard error
+    xi = np.random.default_rng(2).standard_normal((P, N)) * math.sqrt(tau)
+    proj = xi @ V[0].T
+    sd = np.sqrt(tau * (V[0, :K] ** 2).sum(1))
+    s = erf((g[0] * proj[:, :K] / sd + beta[0]) / math.sqrt(2)).sum(1)
+    t = erf(proj[:, K:] / math.sqrt(2)).sum(1)
+    per = 0.5 * (t - s) ** 2
+    est = eng.test_error(P)[0]
+    assert est == pytest.approx(per.mean(), rel=1e-12)  # same test stream, same network
+    se = per.std() / math.sqrt(P)
+    assert abs(est - exact) < 4 * se
+    # not vacuous: ignoring the bias would be off by many standard errors
+    assert abs(exact - population_eps_g("bn-exact", G[:, :K, :K], G[:, :K, K:], G[:, K:, K:], tau, g)[0]) > 20 * se
+
+
+# ----------------------------------------------------------------------------- runs
+
+@pytest.mark.parametrize("method", ["direct", "order"])
+def test_seed_k_does_not_depend_on_the_other_seeds(method):
+    """Seed index 2 run alone equals seed index 2 run among four (float reassociation only: 1e-12)."""
+    kw = dict(b=3, eta=1.5, steps=200, every=50, seed=7, method=method)
+    many = simulate("bn-exact", 20, 2, 2, seeds=4, **kw)
+    one = simulate("bn-exact", 20, 2, 2, seeds=[2], **kw)
+    for name in ("Q", "R", "T", "g", "eps_g"):
+        np.testing.assert_allclose(getattr(many, name)[2], getattr(one, name)[0], rtol=1e-12, atol=1e-14)
+    again = simulate("bn-exact", 20, 2, 2, seeds=4, **kw)
+    np.testing.assert_array_equal(many.Q, again.Q)
+
+
+def test_same_seed_same_initial_state_in_both_methods():
+    a = simulate("vanilla", 30, 3, 2, 10, seeds=3, method="direct", seed=4)
+    b = simulate("vanilla", 30, 3, 2, 10, seeds=3, method="order", seed=4)
+    for name in ("Q0", "R0", "T0", "g0"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-13)
+
+
+def test_trajectory_layout_and_init_dict():
+    tr = simulate("bn-full", 40, 3, 2, 100, b=4, every=30, seeds=2, test_size=8)
+    assert isinstance(tr, Trajectory)
+    np.testing.assert_array_equal(tr.steps, [0, 30, 60, 90, 100])
+    np.testing.assert_allclose(tr.alpha, tr.steps / 40)
+    assert tr.eps_g.shape == tr.eps_test.shape == (2, 5)
+    assert tr.Q.shape == (2, 5, 3, 3) and tr.R.shape == (2, 5, 3, 2) and tr.T.shape == (2, 5, 2, 2)
+    assert tr.g.shape == tr.beta.shape == (2, 5, 3)
+    np.testing.assert_allclose(tr.Q[:, 0], tr.Q0, rtol=1e-14)
+    np.testing.assert_array_equal(tr.T, np.broadcast_to(tr.T0[:, None], tr.T.shape))  # teacher fixed
+    np.testing.assert_array_equal(tr.g[:, 0], 1.0)
+    assert np.all(tr.beta[:, -1] != 0)
+    d = json.loads(json.dumps(tr.init_dict(1)))
+    assert set(d) == {"Q", "R", "T", "g", "beta"}
+    np.testing.assert_allclose(d["R"], tr.R0[1])
+    assert set(simulate("vanilla", 10, 2, 1, 0).init_dict()) == {"Q", "R", "T", "g"}
+    np.testing.assert_array_equal(simulate("vanilla", 10, 2, 1, 7, record=[5, 0, 5]).steps, [0, 5])
+
+
+def test_direct_step_matches_a_hand_written_sgd_step():
+    """One vanilla step from the engine equals J += eta/(N b) sum_u delta_u phi'(x_u) xi_u (1e-13)."""
+    N, K, M, b, tau, eta = 12, 2, 3, 4, 0.8, 1.3
+    rng = np.random.default_rng(0)
+    V = rng.standard_normal((1, K + M, N)) / math.sqrt(N)
+    eng = DirectEngine("vanilla", "batch", V, tau, eta, b, np.ones((1, K)), np.zeros((1, K)), K,
+                       [np.random.default_rng(9)], None)
+    xi = np.random.default_rng(9).standard_normal((b, N)) * math.sqrt(tau)
+    J, B = V[0, :K], V[0, K:]
+    x = xi @ J.T
+    delta = erf(xi @ B.T / math.sqrt(2)).sum(1) - erf(x / math.sqrt(2)).sum(1)
+    Jn = J + eta / (N * b) * (delta[:, None] * math.sqrt(2 / math.pi) * np.exp(-x ** 2 / 2)).T @ xi
+    eng.step()
+    np.testing.assert_allclose(eng.V[0, :K], Jn, rtol=1e-13)
+    np.testing.assert_array_equal(eng.V[0, K:], B)
+
+
+def test_vanilla_learns_the_teacher():
+    """Sanity: K = M = 2, tau = 1, eta = 1, N = 50, alpha = 200: eps_g falls from ~0.6 to < 1e-3 on every seed."""
+    tr = simulate("vanilla", 50, 2, 2, 10_000, b=2, seeds=3, every=10_000, method="order")
+    assert np.all(tr.eps_g[:, 0] > 0.3) and np.all(tr.eps_g[:, -1] < 1e-3)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(N=0), "N must be"), (dict(K=0), "K must be"), (dict(M=0), "M must be"), (dict(b=0), "b must be"),
+    (dict(steps=-1), "steps must be"), (dict(eta=0.0), "eta must be > 0"), (dict(tau=-1.0), "tau must be > 0"),
+    (dict(tau=float("nan")), "tau must be finite"), (dict(eta=float("inf")), "eta must be finite"),
+    (dict(N=2.5), "N must be an integer"), (dict(model="bn"), "unknown model"),
+    (dict(normalizer="layer"), "unknown normalizer"), (dict(method="fast"), "unknown method"),
+    (dict(method="order", N=3), "N >= K \\+ M"), (dict(model="bn-full", b=1), "b >= 2"),
+    (dict(model="bn-exact", b=4, test_size=6), "multiple of b"), (dict(seeds=0), "seeds must be"),
+    (dict(record=[5, 500]), "record steps"),
+])
+def test_bad_input_is_a_clear_error(kwargs, match):
+    args = dict(model="vanilla", N=10, K=2, M=2, steps=100)
+    args.update(kwargs)
+    with pytest.raises(ParameterError, match=match):
+        simulate(args.pop("model"), args.pop("N"), args.pop("K"), args.pop("M"), args.pop("steps"), **args)
+
+
+def test_progress_callback_bar_and_interrupt(monkeypatch):
+    calls = []
+    simulate("vanilla", 10, 2, 2, 300, every=100, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (300, 300) and all(t == 300 for _, t in calls)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    simulate("vanilla", 10, 2, 2, 100, progress=True)
+    assert "100/100 steps" in err.getvalue() and err.getvalue().endswith("\n")
+
+    def stop(done, total):
+        if done >= 128:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        simulate("vanilla", 10, 2, 2, 1000, progress=stop)
+
+
+# ----------------------------------------------------------------------------- plateau
+
+def test_plateau_rule():
+    alpha = np.arange(6.0)
+    eps = np.array([[0.5, 0.1, 0.1, 0.1, 0.04, 0.01],
+                    [0.5, 0.1, 0.1, 0.1, 0.06, 0.05],
+                    [0.5, 0.2, 0.2, 0.2, 0.2, 0.2]])
+    p = plateau(alpha, eps, height=0.1)
+    np.testing.assert_array_equal(p.exit_alpha, [4.0, np.inf, np.inf])  # strictly below 0.05
+    p = plateau(alpha, eps, window=(1, 3))
+    np.testing.assert_array_equal(p.height, [0.1, 0.1, 0.2])
+    np.testing.assert_array_equal(p.exit_alpha, [4.0, np.inf, np.inf])
+    p = plateau(alpha, eps, window=(1, 3), fraction=0.7)
+    np.testing.assert_array_equal(p.exit_alpha, [4.0, 4.0, np.inf])
+    with pytest.raises(ParameterError):
+        plateau(alpha, eps)
+    with pytest.raises(ParameterError):
+        plateau(alpha, eps, window=(10, 20))
