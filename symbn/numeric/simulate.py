@@ -19,6 +19,11 @@ mu_i = mean_u x_i^u and sd_i = sqrt(mean_u (x_i^u - mu_i)^2) (mu_i = 0 except fo
 ``bn-full``); ``"population"`` uses the large-b limit mu_i = 0,
 sd_i = sqrt(tau Q_ii) = sqrt(tau) |J_i| (the limit the ODEs describe).
 
+Degenerate batch statistics (allowed, but J does not learn): bn-exact/bn-paper with the
+batch normaliser and b = 1 give h_i = g_i sign(x_i) (bn-exact's J-gradient is exactly 0;
+bn-paper's update is not a gradient of anything then), and bn-full with b = 2 gives
+centred xhat = +-1, so its J-gradient is 0. bn-full with b = 1 is rejected (sd = 0).
+
 One SGD step on a fresh batch of b inputs: loss L = (1/b) sum_u (t_u - s_u)^2 / 2,
 J <- J - (eta/N) dL/dJ, g <- g - (eta/N) dL/dg, beta <- beta - (eta/N) dL/dbeta;
 one step is dt = 1/N of ODE time, alpha = steps / N.
