@@ -109,6 +109,11 @@ class OrderEngine(_Engine):
     def gram(self):
         return self.G.copy()
 
+    def noises(self):
+        w = self.wishart
+        return [n for n in (self.z, getattr(w, "off", None), getattr(w, "chi", None), getattr(w, "gauss", None))
+                if n is not None]
+
     def _qdiag(self):
         if self.spec.bn and self.normalizer == "population":
             return np.diagonal(self.G, axis1=-2, axis2=-1)[..., : self.K].copy()

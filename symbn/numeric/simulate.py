@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import erf, ndtr
+from scipy.special import ndtr
 
 from symbn.numeric.orderparams import eps_g as _eps_g_orderparams
 from symbn.validate import ParameterError, at_least, count, model as _check_model, positive
@@ -63,8 +63,8 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def phi(x):
-    """phi(x) = erf(x / sqrt 2)."""
-    return erf(x / _SQRT2)
+    """phi(x) = erf(x / sqrt 2) = 2 Phi(x) - 1 (ndtr is about twice as fast as erf)."""
+    return 2.0 * ndtr(x) - 1.0
 
 
 def dphi(x):
@@ -243,6 +243,11 @@ class Noise:
         self.block = max(1, min(max_block, self.BUDGET // per))
         self.buf, self.pos = None, 0
 
+    def limit(self, steps):
+        """Never prefetch more than ``steps`` steps (block size does not change the numbers)."""
+        if self.buf is None:
+            self.block = max(1, min(self.block, int(steps)))
+
     def _fill(self):
         if self.buf is None:
             self.buf = np.empty((len(self.rngs), self.block) + self.shape)
@@ -274,6 +279,14 @@ class _Engine:
         self.lr = eta / N
         self.g = np.array(g, dtype=float)
         self.beta = np.array(beta, dtype=float)
+
+    def noises(self):
+        return [v for v in vars(self).values() if isinstance(v, Noise)]
+
+    def limit(self, steps):
+        """Prefetch at most ``steps`` steps of random numbers."""
+        for n in self.noises():
+            n.limit(steps)
 
     def _apply_gains(self, u):
         if u.dg is not None:
@@ -503,6 +516,7 @@ def simulate(model, N, K, M, steps, *, tau=1.0, eta=1.0, b=1, normalizer="batch"
         eng = OrderEngine(model, normalizer, G, N, K, tau, eta, b, g0, beta0,
                           *([st[i] for st in streams] for i in (1, 2, 3, 4)))
 
+    eng.limit(steps)
     nt = len(rec)
     out = {"Q": np.empty((S, nt, K, K)), "R": np.empty((S, nt, K, M)), "T": np.empty((S, nt, M, M)),
            "g": np.empty((S, nt, K)), "beta": np.empty((S, nt, K))}
