@@ -53,8 +53,36 @@ def hessian(model, K, tau):
 
 
 def spectrum(model, K, tau):
-    """Eigenvalues of the Hessian at the fixed point, ascending; shape (..., 4)."""
-    return np.linalg.eigvalsh(hessian(model, K, tau))
+    """Eigenvalues of the Hessian at the fixed point, ascending; shape (..., 4).
+
+    LAPACK ``eigvalsh`` on the stack (normwise backward stable: each eigenvalue
+    is accurate to a few ulps of max|lambda|), except that a variable whose row
+    of H is exactly zero contributes an exact 0: at K = 1, S (and for vanilla C)
+    has multiplicity K - 1 = 0 in eps_g, so eps_g is flat along it.
+    """
+    return eigvalsh_exact_zeros(hessian(model, K, tau))
+
+
+def eigvalsh_exact_zeros(H):
+    """``numpy.linalg.eigvalsh`` of a stack (..., n, n), with exactly-zero rows deflated to exact zeros.
+
+    Plain eigvalsh turns a zero row into round-off of size eps * ||H|| (e.g. -4e-17);
+    here the remaining block is diagonalised on its own and the zeros are exact.
+    """
+    H = np.asarray(H, dtype=float)
+    eig = np.linalg.eigvalsh(H)
+    zero = np.all(H == 0.0, axis=-1)
+    if not zero.any():
+        return eig
+    n = H.shape[-1]
+    flat_H, flat_z = H.reshape(-1, n, n), zero.reshape(-1, n)
+    out = eig.reshape(-1, n).copy()
+    for pattern in np.unique(flat_z[flat_z.any(axis=1)], axis=0):
+        sel = np.all(flat_z == pattern, axis=1)
+        keep = np.flatnonzero(~pattern)
+        sub = np.linalg.eigvalsh(flat_H[sel][:, keep][:, :, keep]) if keep.size else np.empty((sel.sum(), 0))
+        out[sel] = np.sort(np.concatenate([sub, np.zeros((sel.sum(), n - keep.size))], axis=1), axis=1)
+    return out.reshape(eig.shape)
 
 
 def variables(model):

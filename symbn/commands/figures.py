@@ -1,0 +1,26 @@
+"""symbn figures: write the paper's figures (PNG, PDF and the plotted data as CSV) into a directory."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub):
+    s = sub.add_parser("figures", help="write figures (PNG + PDF + CSV data) into a directory",
+                       description=__doc__)
+    s.add_argument("--out", default="figures", help="output directory (created if missing; default ./figures)")
+    s.add_argument("--only", default=None, help="comma list of figure names (default: all; see --list)")
+    s.add_argument("--list", action="store_true", help="list the figures and exit")
+    s.set_defaults(func=run)
+
+
+def run(args):
+    from symbn.numeric import figures
+
+    if args.list:
+        for name, (_, description) in figures.FIGURES.items():
+            print(f"{name}: {description}")
+        return 0
+    names = None if args.only is None else [n.strip() for n in args.only.split(",") if n.strip()]
+    for name, paths in figures.build(args.out, names).items():
+        print(f"{name}: " + ", ".join(str(p) for p in paths), file=sys.stdout)
+    return 0
