@@ -66,10 +66,10 @@ def write(out_dir: Path, files: dict[str, str]) -> list[str]:
     try:
         for name in changed:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+            temps.append((tmp, out_dir / name))
             with os.fdopen(fd, "w") as fh:
                 fh.write(files[name])
             os.chmod(tmp, 0o644)
-            temps.append((tmp, out_dir / name))
         for tmp, dest in temps:
             os.replace(tmp, dest)
     finally:
