@@ -11,7 +11,7 @@ from scipy.special import erf
 from symbn.numeric.orderparams import eps_g as eps_g_orderparams
 from symbn.numeric.simulate import (
     MODELS, SPECS, DirectEngine, Trajectory, _pair_mean, coefficients, plateau, population_eps_g,
-    seed_streams, simulate,
+    simulate,
 )
 from symbn.validate import ParameterError
 

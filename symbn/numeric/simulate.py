@@ -46,13 +46,13 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtr
 
 from symbn.numeric.orderparams import eps_g as _eps_g_orderparams
-from symbn.validate import ParameterError, at_least, count, model as _check_model, positive
+from symbn.validate import ParameterError, count, model as _check_model, positive
 
 MODELS = ("vanilla", "bn-paper", "bn-exact", "bn-full")
 NORMALIZERS = ("batch", "population")
