@@ -1,0 +1,88 @@
+"""Benchmark of the full order-parameter ODE integrator (plain script, not a test).
+
+    python benchmarks/bench_ode.py            # default solver, K = M = 2 and 10; RHS scaling
+    python benchmarks/bench_ode.py --solvers  # also compare methods and tolerances
+
+Setup (issue 4): vanilla, eta = 0.5, tau = 1, b = 1, t from 0 to 200, output at
+t = 0, 1, ..., 200; the paper's random start ``initial.random(K, K, N=1000, seed=0)``.
+Accuracy: max over output times of |eps_g - eps_ref| / eps_ref, with eps_ref from
+DOP853 at rtol = 1e-13, atol = 1e-15. Wall times are the minimum of ``--repeat``
+runs (the machine may be shared). Reference: a published C++ fixed-step Euler
+integrator (dt = 0.01) took ~0.034 s (K = M = 2) and ~8.3 s (K = M = 10).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+
+from symbn.numeric import initial, ode
+
+ETA, TAU, B, T_MAX = 0.5, 1.0, 1, 200.0
+TIMES = np.linspace(0.0, T_MAX, 201)
+
+
+def run(K, method=ode.METHOD, rtol=ode.RTOL, atol=ode.ATOL):
+    init = initial.random(K, K, N=1000, seed=0)
+    t0 = time.perf_counter()
+    tr = ode.integrate("vanilla", K, K, tau=TAU, eta=ETA, b=B, times=TIMES, init=init,
+                       method=method, rtol=rtol, atol=atol)
+    return time.perf_counter() - t0, tr
+
+
+def best(K, repeat, **kw):
+    runs = [run(K, **kw) for _ in range(repeat)]
+    return min(r[0] for r in runs), runs[0][1]
+
+
+def rel_error(tr, ref):
+    return float(np.max(np.abs(tr.eps_g - ref.eps_g) / np.abs(ref.eps_g)))
+
+
+def rhs_time(K, repeat):
+    init = initial.random(K, K, N=max(1000, 4 * K), seed=0)
+    system = ode.System("vanilla", K, K, init.T, TAU, ETA, B)
+    y = system.pack(init.Q, init.R)
+    n = max(1, int(2000 / K**2))
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            system(0.0, y)
+        times.append((time.perf_counter() - t0) / n)
+    return min(times)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--solvers", action="store_true", help="compare methods and tolerances")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--rhs-K", default="2,10,50,100", help="widths for the RHS timing")
+    a = p.parse_args()
+    print(f"# python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
+    print(f"# vanilla eta={ETA} tau={TAU} b={B} t=0..{T_MAX:g}; default {ode.METHOD} rtol={ode.RTOL:g} atol={ode.ATOL:g}")
+    refs = {}
+    for K in (2, 10):
+        _, refs[K] = run(K, rtol=1e-13, atol=1e-15)
+        wall, tr = best(K, a.repeat)
+        print(f"K=M={K:<3d} wall {wall:8.3f} s  nfev {tr.nfev:6d}  eps_g(200) {tr.eps_g[-1]:.12g}  "
+              f"max rel err {rel_error(tr, refs[K]):.2e}")
+    if a.solvers:
+        print("\n# method      rtol    atol    K  wall[s]  nfev  max rel err eps_g")
+        for K in (2, 10):
+            for method in ("DOP853", "RK45", "LSODA"):
+                for rtol in (1e-6, 1e-7, 1e-8, 1e-10):
+                    atol = rtol * 1e-2
+                    wall, tr = best(K, a.repeat if K == 2 else 1, method=method, rtol=rtol, atol=atol)
+                    print(f"{method:8s} {rtol:7.0e} {atol:7.0e} {K:3d} {wall:8.3f} {tr.nfev:6d}  "
+                          f"{rel_error(tr, refs[K]):.2e}")
+    print("\n# one RHS evaluation (vanilla, K = M)")
+    for K in (int(k) for k in a.rhs_K.split(",")):
+        t = rhs_time(K, a.repeat if K <= 10 else 1)
+        print(f"K=M={K:<4d} {t * 1e3:10.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Initial conditions for the order-parameter ODEs.
+
+An :class:`InitialState` holds Q (K x K), R (K x M), T (M x M) and the gains g (K,
+or None for "all ones"). Ways to make one:
+
+* :func:`from_matrices` -- explicit matrices (validated);
+* :func:`load` / :func:`save` -- a JSON file with keys ``Q``, ``R``, ``T`` and
+  optionally ``g`` (nested lists);
+* :func:`random` -- the paper's initialisation: J_il, B_nl iid N(0, 1/N), g = 1,
+  for a given N and seed. It draws the weights exactly as
+  :func:`symbn.numeric.simulate.simulate` does for (seed, index), so the ODE can
+  start from a simulation's actual initial state;
+* :func:`symmetric` -- the symmetric-phase ansatz (K = M, T = I, Q_ii = Q,
+  Q_ij = C, R_ii = R, R_in = S, g_i = g);
+* :func:`near_fixed_point` -- the symmetric fixed point (generated code) plus a
+  perturbation of the reduced order parameters.
+
+Validity (checked once, at construction): finite entries, Q and T symmetric,
+Q_ii > 0, T_nn > 0, every correlation |C_ab| / sqrt(C_aa C_bb) <= 1 (raw
+overlaps; the BN primed covariances share the correlations) and g_i > 0.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from symbn import validate
+from symbn.validate import ParameterError
+
+KEYS = ("Q", "R", "T", "g")
+REDUCED = ("R", "S", "Q", "C", "g")
+CORRELATION_SLACK = 1e-9  # |correlation| may exceed 1 by this much (round-off in a Gram matrix)
+
+
+@dataclass(frozen=True)
+class InitialState:
+    """Order parameters at t = 0; build with the functions of this module (they validate)."""
+
+    Q: np.ndarray
+    R: np.ndarray
+    T: np.ndarray
+    g: np.ndarray | None = None
+
+    @property
+    def K(self) -> int:
+        return self.Q.shape[0]
+
+    @property
+    def M(self) -> int:
+        return self.T.shape[0]
+
+    def to_dict(self):
+        """Plain lists under keys Q, R, T (and g when set), as written by :func:`save`."""
+        out = {"Q": self.Q.tolist(), "R": self.R.tolist(), "T": self.T.tolist()}
+        if self.g is not None:
+            out["g"] = self.g.tolist()
+        return out
+
+
+def _matrix(name, value, shape=None):
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a matrix of real numbers, got {value!r}") from None
+    if arr.ndim != 2 or (shape is not None and arr.shape != shape):
+        want = f"shape {shape}" if shape is not None else "a 2-d matrix"
+        raise ParameterError(f"{name} must be {want}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name} must be finite")
+    return arr
+
+
+def _symmetric(name, arr):
+    if arr.shape[0] != arr.shape[1] or arr.shape[0] < 1:
+        raise ParameterError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
+    scale = max(1.0, float(np.abs(arr).max()))
+    asym = float(np.abs(arr - arr.T).max())
+    if asym > 1e-10 * scale:
+        raise ParameterError(f"{name} must be symmetric, max |{name} - {name}^T| = {asym:.3g}")
+    out = (arr + arr.T) / 2
+    d = np.diag(out)
+    if np.any(d <= 0):
+        i = int(np.argmin(d))
+        raise ParameterError(f"{name}[{i},{i}] must be > 0, got {d[i]!r}")
+    return out
+
+
+def check_correlations(Q, R, T, slack=CORRELATION_SLACK):
+    """None if every |C_ab| <= sqrt(C_aa C_bb) (1 + slack) in the raw overlaps, else a message."""
+    C = np.block([[Q, R], [R.T, T]])
+    d = np.sqrt(np.diag(C))
+    rho = np.abs(C) / (d[:, None] * d[None, :])
+    a, b = np.unravel_index(int(np.argmax(rho)), rho.shape)
+    if rho[a, b] > 1 + slack:
+        K = Q.shape[0]
+        name = lambda u: f"student {u}" if u < K else f"teacher {u - K}"  # noqa: E731
+        return f"|correlation| of {name(a)} and {name(b)} is {rho[a, b]:.12g} > 1"
+    return None
+
+
+def from_matrices(Q, R, T=None, g=None) -> InitialState:
+    """A validated :class:`InitialState`; T defaults to the identity, g to None (= all ones)."""
+    Q = _symmetric("Q", _matrix("Q", Q))
+    K = Q.shape[0]
+    R = _matrix("R", R)
+    if R.shape[0] != K or R.shape[1] < 1:
+        raise ParameterError(f"R must have shape ({K}, M) to match Q, got {R.shape}")
+    M = R.shape[1]
+    T = np.eye(M) if T is None else _symmetric("T", _matrix("T", T, (M, M)))
+    if g is not None:
+        g = np.array(validate.positive("g", g), dtype=float)
+        if g.shape != (K,):
+            raise ParameterError(f"g must have shape ({K},), got {g.shape}")
+    msg = check_correlations(Q, R, T)
+    if msg:
+        raise ParameterError(f"initial state is not a Gram matrix: {msg}")
+    return InitialState(Q, R, T, g)
+
+
+def from_dict(d) -> InitialState:
+    """From a mapping with keys Q, R and optionally T, g (e.g. parsed JSON)."""
+    if not isinstance(d, dict):
+        raise ParameterError(f"initial state must be a JSON object with keys {', '.join(KEYS)}")
+    unknown = sorted(set(d) - set(KEYS))
+    if unknown:
+        raise ParameterError(f"unknown initial-state keys {unknown}; allowed: {', '.join(KEYS)}")
+    missing = [k for k in ("Q", "R") if k not in d]
+    if missing:
+        raise ParameterError(f"initial state needs keys Q and R; missing {', '.join(missing)}")
+    return from_matrices(d["Q"], d["R"], d.get("T"), d.get("g"))
+
+
+def load(path) -> InitialState:
+    """Read a JSON file with keys Q, R, T (optional, identity) and g (optional, ones)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise ParameterError(f"cannot read initial state {str(path)!r}: {e.strerror}") from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ParameterError(f"initial state {str(path)!r} is not valid JSON: {e}") from None
+    return from_dict(d)
+
+
+def save(state: InitialState, path):
+    """Write ``state`` as JSON (floats written with repr precision, so load(save(s)) == s)."""
+    Path(path).write_text(json.dumps(state.to_dict(), indent=1) + "\n")
+
+
+def random(K, M, N, seed=0, index=0, g=None) -> InitialState:
+    """The paper's random start: J (K x N), B (M x N) iid N(0, 1/N); Q = J J^T, R = J B^T, T = B B^T.
+
+    The weights come from the same stream as ``simulate.simulate(..., seed=seed)``
+    uses for seed index ``index``, so both start from identical order parameters.
+    ``g`` defaults to None (all ones, as in the paper).
+    """
+    from symbn.numeric.simulate import init_weights, seed_streams
+
+    K, M, N = validate.count("K", K), validate.count("M", M), validate.count("N", N)
+    seed, index = validate.count("seed", seed, low=0), validate.count("index", index, low=0)
+    J, B = init_weights(seed_streams(seed, index, 5)[0], N, K, M)
+    return from_matrices(J @ J.T, J @ B.T, B @ B.T, g)
+
+
+def symmetric(K, R, S, Q, C, g=None) -> InitialState:
+    """Symmetric-phase state: K = M, T = I, Q_ii = Q, Q_ij = C, R_ii = R, R_in = S, g_i = g."""
+    K = validate.count("K", K)
+    eye, ones = np.eye(K), np.ones((K, K))
+    vals = [float(validate._array(n, v)) for n, v in zip("RSQC", (R, S, Q, C))]
+    R_, S_, Q_, C_ = vals
+    gv = None if g is None else np.full(K, float(validate.positive("g", g)))
+    return from_matrices((Q_ - C_) * eye + C_ * ones, (R_ - S_) * eye + S_ * ones, eye, gv)
+
+
+def _family(model):
+    from symbn.generated import bn, vanilla
+
+    return vanilla if validate.model(model) == "vanilla" else bn
+
+
+def fixed_point(model, K, tau):
+    """The reduced fixed point as a dict R, S, Q, C (and g for BN) from the generated code."""
+    fam = _family(model)
+    K, tau = validate.count("K", K), float(validate.positive("tau", tau))
+    values = fam.fixed_point(K, tau)
+    return {name: float(values[k]) for k, name in enumerate(fam.STATE)}
+
+
+def near_fixed_point(model, K, tau, perturbation=1e-3) -> InitialState:
+    """Symmetric start at the fixed point of ``model`` (K = M, T = I) plus a perturbation.
+
+    ``perturbation``: a number added to R (the diagonal overlaps R_ii, the
+    direction in which the students specialise), or a dict of offsets for the
+    reduced parameters R, S, Q, C (and g for BN). Vanilla: Q* = C* = 1/(K + (K-1)
+    tau), R* = S* = 1/sqrt(K (K + (K-1) tau)). BN: the closure Q = 1/g^2 member of
+    the fixed-point family (R = S, C = Q: identical students).
+    """
+    fp = fixed_point(model, K, tau)
+    if isinstance(perturbation, dict):
+        unknown = sorted(set(perturbation) - set(fp))
+        if unknown:
+            raise ParameterError(f"cannot perturb {unknown}; reduced parameters of {model}: {', '.join(fp)}")
+        offsets = {k: float(validate._array(f"perturbation[{k}]", v)) for k, v in perturbation.items()}
+    else:
+        offsets = {"R": float(validate._array("perturbation", perturbation))}
+    for k, v in offsets.items():
+        fp[k] += v
+    return symmetric(K, fp["R"], fp["S"], fp["Q"], fp["C"], fp.get("g"))
+
+
+def reduced(state: InitialState, atol=1e-12):
+    """The reduced parameters (R, S, Q, C[, g]) of a symmetric-phase state; ParameterError if not symmetric."""
+    K = state.K
+    if state.M != K or not np.allclose(state.T, np.eye(K), rtol=0, atol=atol):
+        raise ParameterError("a symmetric-phase state needs M = K and T = identity")
+    Q, R = state.Q, state.R
+    off = ~np.eye(K, dtype=bool)
+    out = {"R": R[0, 0], "S": R[off][0] if K > 1 else 0.0, "Q": Q[0, 0], "C": Q[off][0] if K > 1 else 0.0}
+    ok = (np.allclose(np.diag(R), out["R"], rtol=0, atol=atol) and np.allclose(np.diag(Q), out["Q"], rtol=0, atol=atol)
+          and (K == 1 or (np.allclose(R[off], out["S"], rtol=0, atol=atol)
+                          and np.allclose(Q[off], out["C"], rtol=0, atol=atol))))
+    if state.g is not None:
+        out["g"] = state.g[0]
+        ok = ok and np.allclose(state.g, out["g"], rtol=0, atol=atol)
+    if not ok:
+        raise ParameterError("state is not of the symmetric form Q_ii = Q, Q_ij = C, R_ii = R, R_in = S, g_i = g")
+    return {k: float(v) for k, v in out.items()}
+
+
+__all__ = ["InitialState", "from_matrices", "from_dict", "load", "save", "random", "symmetric",
+           "fixed_point", "near_fixed_point", "reduced", "check_correlations"]
