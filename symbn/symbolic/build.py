@@ -48,8 +48,22 @@ def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title:
         codegen.Function("gradient", params, list(G), f"Gradient d eps_g / d Omega {hess_doc} Shape (..., 4)."),
         codegen.Function("hessian", params, H, f"Hessian d^2 eps_g / d Omega^2 {hess_doc} Shape (..., 4, 4)."),
     ]
+    family = fixedpoint.family(forward, point)
+    fam_params = params + ((sy.Q0,) if forward.normalized else ())
+    if forward.normalized:
+        functions.append(codegen.Function(
+            "fixed_point_family", fam_params, [family[s] for s in state],
+            "Batch norm's symmetric fixed points as a family in Q0 = Q on the plateau "
+            "(Q0 = 1/g*^2 is the paper's closure); shape (..., 5)."))
+    jac = {}
     rhs = {}
     for suffix, rule in rules.items():
+        jac[suffix] = curvature.jacobian(rule, family)
+        functions.append(codegen.Function(
+            f"jacobian{suffix}", fam_params, jac[suffix],
+            f"Jacobian of the reduced {rule.name} flow (eta^1 part, time eta t) at the fixed point"
+            + (" of the family with Q = Q0" if forward.normalized else "")
+            + f"; its largest eigenvalue is the plateau escape rate. Shape (..., {len(state)}, {len(state)})."))
         rhs[suffix] = symmetric.rhs(rule)
         functions.append(codegen.Function(
             f"rhs{suffix}", state + params + (sy.eta, sy.b), list(rhs[suffix]),
@@ -80,5 +94,12 @@ def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title:
                    + (", $C = Q$" if forward.normalized else ""),
                    [(rf"H_{{{omega[i]}{omega[j]}}}", H[i, j])
                     for i in range(4) for j in range(i, 4)]))
+    for suffix, rule in rules.items():
+        n = len(state)
+        blocks.append((f"Jacobian of the reduced {rule.name} flow at the fixed point"
+                       + (" (family $Q = Q_0$)" if forward.normalized else "")
+                       + r", per unit $\eta t$",
+                       [(rf"J_{{{state[i]}{state[j]}}}", jac[suffix][i, j])
+                        for i in range(n) for j in range(n) if jac[suffix][i, j] != 0]))
     tex = latex.section(title, codegen.header(recipe, functions, comment="%"), blocks)
     return {f"{stem}.py": module, f"{stem}.tex": tex}

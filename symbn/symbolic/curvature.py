@@ -1,4 +1,5 @@
-"""Curvature of eps_g at the symmetric fixed point (paper Section 3.2).
+"""Curvature at the symmetric fixed point: Hessian of eps_g (paper Section 3.2) and the
+Jacobian of the reduced flow (Saad & Solla's escape rate; beyond the paper).
 
 H = d^2 eps_g / dOmega^2 at the fixed point, with Omega = (R, S, Q, C) for vanilla
 and Omega = (R, S, Q, g) with C = Q substituted first for batch norm (the paper's
@@ -12,7 +13,7 @@ import sympy as sp
 
 from . import symbols as sy
 from . import symmetric
-from .fixedpoint import KM1, fixed_point, tidy
+from .fixedpoint import KM1, fixed_point, leading, tidy
 from .models import Model
 
 
@@ -43,3 +44,14 @@ def gradient_and_hessian(model: Model, point=None):
     H = sp.Matrix(4, 4, lambda i, j: _at(hess[min(i, j), max(i, j)], point) if j >= i else 0)
     H = sp.Matrix(4, 4, lambda i, j: H[min(i, j), max(i, j)])
     return G, H
+
+
+def jacobian(rule: Model, point):
+    """d(reduced RHS, eta^1 part)/d(state) at ``point``: the linearised plateau dynamics.
+
+    State (R, S, Q, C[, g]); time in units of 1/eta. Its largest eigenvalue is the escape
+    rate from the plateau (per unit eta t).
+    """
+    state = symmetric.state(rule)
+    lead = [leading(e) for e in symmetric.rhs(rule)]
+    return sp.Matrix(len(state), len(state), lambda i, j: _at(sp.diff(lead[i], state[j]), point))

@@ -65,6 +65,21 @@ def fixed_point(model: Model):
     return {k: sp.factor(point[k]).xreplace({KM1: sy.K - 1}) for k in symmetric.state(model)}
 
 
+def family(model: Model, point=None):
+    """Batch norm's fixed points as a family in Q0 = Q on the plateau (vanilla: the point itself).
+
+    The network depends on J_i only through its direction, so (R, S) -> lambda (R, S),
+    (Q, C) -> lambda^2 (Q, C) maps fixed points to fixed points; Q0 = 1/g*^2 is the
+    paper's closure.
+    """
+    point = fixed_point(model) if point is None else point
+    if not model.normalized:
+        return point
+    lam = sp.sqrt(sy.Q0 / point[sy.Q])
+    return {k: (v * lam if k in (sy.R, sy.S) else sy.Q0 if k in (sy.Q, sy.C) else v)
+            for k, v in point.items()}
+
+
 def simplify_in_k(expr):
     """Simplify an expression of K, tau using K >= 1 (via K = 1 + KM1)."""
     e = sp.together(tidy(sp.together(tidy(expr.xreplace({sy.K: KM1 + 1})))))

@@ -10,7 +10,7 @@ import sympy as sp
 
 from . import symbols as sy
 
-NAMES = {sy.tau: r"\tau", sy.eta: r"\eta"}
+NAMES = {sy.tau: r"\tau", sy.eta: r"\eta", sy.Q0: "Q_0"}
 
 
 def tex(expr) -> str:

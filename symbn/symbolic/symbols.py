@@ -18,6 +18,8 @@ Q = sp.Symbol("Q", positive=True)  # Q_ii
 C = sp.Symbol("C", real=True)   # Q_ij, i != j
 g = sp.Symbol("g", positive=True)  # g_i
 
+Q0 = sp.Symbol("Q0", positive=True)  # batch norm: Q on the plateau (the fixed-point family parameter)
+
 REDUCED = {"R": R, "S": S, "Q": Q, "C": C, "g": g}
 
 
