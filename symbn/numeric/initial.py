@@ -17,7 +17,8 @@ or None for "all ones"). Ways to make one:
 
 Validity (checked once, at construction): finite entries, Q and T symmetric,
 Q_ii > 0, T_nn > 0, every correlation |C_ab| / sqrt(C_aa C_bb) <= 1 (raw
-overlaps; the BN primed covariances share the correlations) and g_i > 0.
+overlaps; the BN primed covariances share the correlations), [[Q, R], [R^T, T]]
+positive semi-definite (it is a Gram matrix) and g_i > 0.
 """
 from __future__ import annotations
 
@@ -114,10 +115,19 @@ def from_matrices(Q, R, T=None, g=None) -> InitialState:
         g = np.array(validate.positive("g", g), dtype=float)
         if g.shape != (K,):
             raise ParameterError(f"g must have shape ({K},), got {g.shape}")
-    msg = check_correlations(Q, R, T)
+    msg = check_correlations(Q, R, T) or check_gram(Q, R, T)
     if msg:
         raise ParameterError(f"initial state is not a Gram matrix: {msg}")
     return InitialState(Q, R, T, g)
+
+
+def check_gram(Q, R, T, tol=1e-10):
+    """None if [[Q, R], [R^T, T]] is positive semi-definite (to tol times its largest diagonal)."""
+    G = np.block([[Q, R], [R.T, T]])
+    low = float(np.linalg.eigvalsh(G)[0])
+    if low < -tol * float(np.max(np.diag(G))):
+        return f"[[Q, R], [R^T, T]] has a negative eigenvalue {low:.6g}"
+    return None
 
 
 def from_dict(d) -> InitialState:
@@ -193,11 +203,14 @@ def fixed_point(model, K, tau):
 def near_fixed_point(model, K, tau, perturbation=1e-3) -> InitialState:
     """Symmetric start at the fixed point of ``model`` (K = M, T = I) plus a perturbation.
 
-    ``perturbation``: a number added to R (the diagonal overlaps R_ii, the
-    direction in which the students specialise), or a dict of offsets for the
-    reduced parameters R, S, Q, C (and g for BN). Vanilla: Q* = C* = 1/(K + (K-1)
-    tau), R* = S* = 1/sqrt(K (K + (K-1) tau)). BN: the closure Q = 1/g^2 member of
-    the fixed-point family (R = S, C = Q: identical students).
+    At the fixed point every student is J* = r sum_n B_n (R* = S* = r, Q* = C* = K r^2).
+    A number ``delta`` moves each student towards its own teacher, J_i = J* + delta B_i:
+    R += delta, Q += 2 r delta + delta^2, C += 2 r delta (S unchanged) -- a valid Gram
+    matrix, in the direction in which the students specialise. A dict of offsets
+    for the reduced parameters R, S, Q, C (and g for BN) is applied as given (and
+    must still give a Gram matrix). Vanilla: Q* = C* = 1/(K + (K-1) tau),
+    R* = S* = 1/sqrt(K (K + (K-1) tau)); BN: the closure Q = 1/g^2 member of the
+    fixed-point family.
     """
     fp = fixed_point(model, K, tau)
     if isinstance(perturbation, dict):
@@ -206,7 +219,8 @@ def near_fixed_point(model, K, tau, perturbation=1e-3) -> InitialState:
             raise ParameterError(f"cannot perturb {unknown}; reduced parameters of {model}: {', '.join(fp)}")
         offsets = {k: float(validate._array(f"perturbation[{k}]", v)) for k, v in perturbation.items()}
     else:
-        offsets = {"R": float(validate._array("perturbation", perturbation))}
+        delta, r = float(validate._array("perturbation", perturbation)), fp["R"]
+        offsets = {"R": delta, "Q": 2 * r * delta + delta**2, "C": 2 * r * delta}
     for k, v in offsets.items():
         fp[k] += v
     return symmetric(K, fp["R"], fp["S"], fp["Q"], fp["C"], fp.get("g"))
@@ -232,4 +246,4 @@ def reduced(state: InitialState, atol=1e-12):
 
 
 __all__ = ["InitialState", "from_matrices", "from_dict", "load", "save", "random", "symmetric",
-           "fixed_point", "near_fixed_point", "reduced", "check_correlations"]
+           "fixed_point", "near_fixed_point", "reduced", "check_correlations", "check_gram"]

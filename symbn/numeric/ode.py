@@ -28,12 +28,16 @@ bounded for large K.
 Integration: :func:`scipy.integrate.solve_ivp`, default ``RK45`` with
 ``rtol = 1e-8``, ``atol = 1e-10``: eps_g to ~5e-7 relative through a plateau
 escape (K = M = 2, eta = 0.5), where DOP853 at the same tolerances is off by
-~1e-4 at interior output times (see docs/ode.md for the measurements). A state outside the domain (tau Q_ii <= 0, g_i <= 0, a primed
-correlation |C_ab| > sqrt(C_aa C_bb) (1 + 1e-6), or a non-finite value) makes
-the right-hand side return NaN, so the solver rejects that trial step and
-shrinks it; if the true solution leaves the domain the step size underflows and
-:class:`ODEError` is raised naming the time and the reason. NaNs are never
-returned.
+~1e-4 at interior output times (see docs/ode.md for the measurements).
+
+Domain: tau Q_ii > 0, g_i != 0, every primed correlation |C_ab| <= sqrt(C_aa C_bb)
+(1 + 1e-6), finite values. (A gain may change sign: h_i = g_i x_i / sd is smooth
+through g_i = 0 and E(i, i) is proportional to g_i, so dg_i/dt has a limit there.)
+Outside it the right-hand side returns NaN, so the solver rejects that trial
+step and shrinks it; if the true solution leaves the domain the step size
+underflows and :class:`ODEError` is raised naming the time and the reason. NaNs
+are never returned. Initial states are also checked to be Gram matrices
+(:mod:`symbn.numeric.initial`).
 """
 from __future__ import annotations
 
@@ -117,7 +121,7 @@ class System:
         self._raw = np.zeros((L, L))
         self._raw[K:, K:] = T
         self._c2 = self.eta**2 * self.tau / self.b   # coefficient of the second-order term
-        self.nfev = 0
+        self.nfev, self.last_failure = 0, None
 
     # -- state vector
     def pack(self, Q, R, g=None):
@@ -206,7 +210,7 @@ class System:
         return first, second
 
     def _state_error(self, y):
-        """Checks that need no covariance: finite, tau Q_ii > 0, g_i > 0."""
+        """Checks that need no covariance: finite, tau Q_ii > 0, g_i != 0."""
         if not np.all(np.isfinite(y)):
             return "the state is not finite (overflow or NaN)"
         qd = self.tau * y[:self.nq][self.diag_q]
@@ -215,9 +219,8 @@ class System:
             return f"tau Q_{i}{i} = {qd[i]:.6g} <= 0"
         if self.model.normalized:
             g = y[self.nq + self.K * self.M:]
-            if np.any(g <= 0):
-                i = int(np.argmin(g))
-                return f"gain g_{i} = {g[i]:.6g} <= 0"
+            if np.any(g == 0):  # h_i = g_i x_i / sd is smooth through 0 and E(i, i) / g_i has a limit
+                return f"gain g_{int(np.argmin(np.abs(g)))} = 0 (dg/dt = eta E(i, i) / g_i is 0/0)"
         return None
 
     def _correlation_error(self, C):
@@ -250,7 +253,8 @@ class System:
                     if np.all(np.isfinite(dy)):
                         return dy
                     reason = "the right-hand side is not finite"
-        self.last_failure = (float(t), reason)
+        if self.last_failure is None or np.all(np.isfinite(y)):  # NaN stages only echo an earlier failure
+            self.last_failure = (float(t), reason)
         return np.full(self.size, np.nan)
 
 
@@ -294,6 +298,31 @@ def _solve(fun, y0, t_max, times, method, rtol, atol):
         k = bad[0]
         raise ODEError(times[k], fun.domain_error(ys[k]))
     return ys
+
+
+def eps_g_gram(Q, R, T, tau, g=None):
+    """eps_g (orderparams.eps_g) at the nearest Gram matrix: >= 0 to round-off.
+
+    The exact [[Q, R], [R^T, T]] is positive semi-definite, so eps_g = <(t - s)^2>/2 >= 0.
+    Integration error (~rtol |Q|) can make it slightly indefinite once the student has
+    learned (eps_g of the order of the tolerance) and eps_g slightly negative. Where
+    that happens the negative eigenvalues are set to 0 before evaluating eps_g: a
+    change of the order of the integration error (projection onto the PSD cone,
+    which contains the exact state). Shapes: Q (..., K, K), R (..., K, M), T (M, M).
+    """
+    Q, R = np.asarray(Q, dtype=float), np.asarray(R, dtype=float)
+    K = Q.shape[-1]
+    T = np.broadcast_to(np.asarray(T, dtype=float), Q.shape[:-2] + (R.shape[-1],) * 2)
+    G = np.concatenate([np.concatenate([Q, R], axis=-1),
+                        np.concatenate([np.swapaxes(R, -1, -2), T], axis=-1)], axis=-2)
+    w, V = np.linalg.eigh(G)
+    bad = w[..., 0] < 0
+    if np.any(bad):
+        Gp = (V[bad] * np.clip(w[bad], 0.0, None)[..., None, :]) @ np.swapaxes(V[bad], -1, -2)
+        Gp = (Gp + np.swapaxes(Gp, -1, -2)) / 2
+        Q, R, T = Q.copy(), R.copy(), T.copy()
+        Q[bad], R[bad], T[bad] = Gp[..., :K, :K], Gp[..., :K, K:], Gp[..., K:, K:]
+    return _eps_g(Q, R, T, tau, g)
 
 
 @dataclass
@@ -364,7 +393,7 @@ def integrate(model, K=None, M=None, *, tau=1.0, eta=1.0, b=1, t_max=None, times
     system = System(m, init.K, init.M, Tm, tau, eta, b)
     ys = _solve(system, system.pack(init.Q, init.R, g), t_max, times, method, rtol, atol)
     Q, R, gs = system.unpack(ys)
-    eps = _eps_g(Q, R, Tm, system.tau, gs)
+    eps = eps_g_gram(Q, R, Tm, system.tau, gs)
     params = dict(K=init.K, M=init.M, tau=system.tau, eta=system.eta, b=system.b,
                   method=method, rtol=float(rtol), atol=float(atol))
     return Trajectory(m.name, times, Q, R, None if gs is None else gs.copy(), eps, Tm, params, system.nfev)
@@ -387,7 +416,7 @@ class ReducedSystem:
         self._rhs = {"vanilla": vanilla.rhs, "bn-paper": bn.rhs_paper, "bn-exact": bn.rhs_exact}[self.model.name]
         self.names = _initial.REDUCED[:5 if self.model.normalized else 4]
         self.size = len(self.names)
-        self.nfev = 0
+        self.nfev, self.last_failure = 0, None
 
     def rhs(self, y):
         return self._rhs(*y, self.K, self.tau, self.eta, self.b)
@@ -404,8 +433,8 @@ class ReducedSystem:
         R, S, Q, C = y[:4]
         if Q <= 0:
             return f"tau Q = {self.tau * Q:.6g} <= 0"
-        if self.model.normalized and y[4] <= 0:
-            return f"gain g = {y[4]:.6g} <= 0"
+        if self.model.normalized and y[4] == 0:
+            return "gain g = 0 (dg/dt = eta E / g is 0/0)"
         K = self.K
         for name, v, active in (("C/Q", C / Q, K > 1), ("R/sqrt(Q)", R / math.sqrt(Q), True),
                                 ("S/sqrt(Q)", S / math.sqrt(Q), K > 1)):
@@ -422,7 +451,8 @@ class ReducedSystem:
                 if np.all(np.isfinite(dy)):
                     return dy
                 reason = "the right-hand side is not finite"
-        self.last_failure = (float(t), reason)
+        if self.last_failure is None or np.all(np.isfinite(y)):  # NaN stages only echo an earlier failure
+            self.last_failure = (float(t), reason)
         return np.full(self.size, np.nan)
 
 
@@ -471,5 +501,5 @@ def integrate_reduced(model, K, *, tau=1.0, eta=1.0, b=1, t_max=None, times=None
                              system.eps_g(ys), params, system.nfev)
 
 
-__all__ = ["integrate", "integrate_reduced", "System", "ReducedSystem", "Trajectory",
+__all__ = ["integrate", "integrate_reduced", "eps_g_gram", "System", "ReducedSystem", "Trajectory",
            "ReducedTrajectory", "ODEError", "METHOD", "RTOL", "ATOL"]
