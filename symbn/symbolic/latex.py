@@ -19,8 +19,8 @@ def tex(expr) -> str:
 
 def equation(lhs: str, rhs, terms_per_line=2) -> str:
     """One displayed equation; sums longer than ``terms_per_line`` terms are split."""
-    rhs = sp.sympify(rhs)
-    terms = sp.Add.make_args(rhs) if isinstance(rhs, sp.Add) else (rhs,)
+    rhs = sp.expand(sp.sympify(rhs), deep=False)   # distribute one level so long sums can break
+    terms = sp.Add.make_args(rhs)
     terms = sorted(terms, key=sp.default_sort_key)
     lines = []
     for k in range(0, len(terms), terms_per_line):
