@@ -5,12 +5,15 @@ The numeric API here never imports SymPy; the symbolic side lives in
 """
 __version__ = "0.1.0"
 
-__all__ = ["fixed_point", "eps_g_star", "gradient", "hessian", "spectrum"]
+_API = {"fixed_point": "symmetric", "eps_g_star": "symmetric", "gradient": "symmetric",
+        "hessian": "symmetric", "spectrum": "symmetric",
+        "integrate": "ode", "integrate_reduced": "ode", "simulate": "simulate"}
+__all__ = sorted(_API)
 
 
 def __getattr__(name):  # lazy, so `import symbn` stays cheap and SymPy-free
-    if name in __all__:
-        from symbn.numeric import symmetric
+    if name in _API:
+        import importlib
 
-        return getattr(symmetric, name)
+        return getattr(importlib.import_module(f"symbn.numeric.{_API[name]}"), name)
     raise AttributeError(f"module 'symbn' has no attribute {name!r}")
