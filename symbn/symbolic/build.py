@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import codegen, curvature, fixedpoint, latex, symmetric
+from . import codegen, curvature, fixedpoint, latex, stable, symmetric
 from . import symbols as sy
 from .models import Model
 
@@ -39,8 +39,10 @@ def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title:
     functions = [
         codegen.Function("eps_g", state + params, eps,
                          "Reduced generalization error eps_g(Omega; K, tau) (paper Eq. 7, 13); shape (...)."),
-        codegen.Function("eps_g_star", params, eps_star,
-                         "eps_g at the symmetric fixed point; shape (...)."),
+        codegen.Function("eps_g_star", params, stable.cancel_linear_asin(eps_star),
+                         "eps_g at the symmetric fixed point, (K/pi)[asinm(a) - K asinm(a/K)] with "
+                         "a = tau/(1+tau), asinm(y) = asin(y) - y (no cancellation at small tau); "
+                         "shape (...)."),
         codegen.Function("fixed_point", params, [point[s] for s in state],
                          f"Symmetric fixed point ({', '.join(_names(state))}) at leading order in eta"
                          + (", closure Q = 1/g^2" if forward.normalized else "") + "; shape (..., "
