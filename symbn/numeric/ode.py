@@ -89,7 +89,28 @@ def get_model(name) -> Model:
 
 # ----------------------------------------------------------------------------- right-hand side
 
-class System:
+class _Guarded:
+    """Call protocol shared by the full and reduced systems (``solve_ivp``'s ``fun``).
+
+    Subclasses give ``_evaluate(y) -> (dy, None)`` or ``(None, reason)``, ``size``,
+    ``nfev`` and ``last_failure``.
+    """
+
+    def __call__(self, t, y):
+        """dy/dt; NaN (and the reason recorded in ``self.last_failure``) outside the domain."""
+        self.nfev += 1
+        with np.errstate(all="ignore"):
+            dy, reason = self._evaluate(y)
+            if reason is None and not np.all(np.isfinite(dy)):
+                reason = "the right-hand side is not finite"
+        if reason is None:
+            return dy
+        if self.last_failure is None or np.all(np.isfinite(y)):  # NaN stages only echo an earlier failure
+            self.last_failure = (float(t), reason)
+        return np.full(self.size, np.nan)
+
+
+class System(_Guarded):
     """The full ODE for widths K, M and fixed T, tau, eta, b: call as ``system(t, y)``.
 
     ``pack``/``unpack`` convert between (Q, R, g) and the state vector; ``parts(y)``
@@ -239,23 +260,16 @@ class System:
         with np.errstate(all="ignore"):
             return self._state_error(y) or self._correlation_error(self.covariance(y)[0])
 
-    def __call__(self, t, y):
-        """dy/dt; NaN (and the reason recorded in ``self.last_failure``) outside the domain."""
-        self.nfev += 1
-        with np.errstate(all="ignore"):
-            reason = self._state_error(y)
-            if reason is None:
-                C, s = self.covariance(y)
-                reason = self._correlation_error(C)
-                if reason is None:
-                    first, second = self._parts(y, C, s)
-                    dy = self.eta * first + self._c2 * second
-                    if np.all(np.isfinite(dy)):
-                        return dy
-                    reason = "the right-hand side is not finite"
-        if self.last_failure is None or np.all(np.isfinite(y)):  # NaN stages only echo an earlier failure
-            self.last_failure = (float(t), reason)
-        return np.full(self.size, np.nan)
+    def _evaluate(self, y):
+        reason = self._state_error(y)
+        if reason is not None:
+            return None, reason
+        C, s = self.covariance(y)
+        reason = self._correlation_error(C)
+        if reason is not None:
+            return None, reason
+        first, second = self._parts(y, C, s)
+        return self.eta * first + self._c2 * second, None
 
 
 # ----------------------------------------------------------------------------- integration
@@ -401,7 +415,7 @@ def integrate(model, K=None, M=None, *, tau=1.0, eta=1.0, b=1, t_max=None, times
 
 # ----------------------------------------------------------------------------- reduced (symmetric) ODE
 
-class ReducedSystem:
+class ReducedSystem(_Guarded):
     """The generated reduced ODE (K = M, T = I) for state (R, S, Q, C[, g]); any K >= 1 numerically."""
 
     def __init__(self, model, K, tau=1.0, eta=1.0, b=1):
@@ -442,18 +456,9 @@ class ReducedSystem:
                 return f"primed |correlation| {name} = {abs(v):.10g} > 1"
         return None
 
-    def __call__(self, t, y):
-        self.nfev += 1
-        with np.errstate(all="ignore"):
-            reason = self.domain_error(y)
-            if reason is None:
-                dy = self.rhs(y)
-                if np.all(np.isfinite(dy)):
-                    return dy
-                reason = "the right-hand side is not finite"
-        if self.last_failure is None or np.all(np.isfinite(y)):  # NaN stages only echo an earlier failure
-            self.last_failure = (float(t), reason)
-        return np.full(self.size, np.nan)
+    def _evaluate(self, y):
+        reason = self.domain_error(y)
+        return (None, reason) if reason is not None else (self.rhs(y), None)
 
 
 @dataclass
