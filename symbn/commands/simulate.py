@@ -120,7 +120,7 @@ def run(args):
     for name in ("tau", "eta"):
         if not math.isfinite(getattr(args, name)):
             raise ParameterError(f"{name} must be finite, got {getattr(args, name)!r}")
-    if args.model != "vanilla" and args.normalizer == "batch" and args.b == 1:
+    if args.model in ("bn-paper", "bn-exact") and args.normalizer == "batch" and args.b == 1:
         print("symbn simulate: note: batch statistics of one sample make h_i = g_i sign(x_i); J does not "
               "learn (use --b > 1 or --normalizer population)", file=sys.stderr)
     tr = simulate(args.model, args.N, args.K, M, args.steps, tau=args.tau, eta=args.eta, b=args.b,
