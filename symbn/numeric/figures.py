@@ -197,22 +197,33 @@ def _simulate_job(job):
 def _run_jobs(jobs, workers=None):
     """Trajectories for ``jobs`` (see :func:`_simulate_job`), in order.
 
-    Runs them in up to ``workers`` (default: CPU count) spawned processes. Every seed has
-    its own random streams (simulate.seed_streams), so the numbers do not depend on the
-    process that ran them; with one worker the jobs run here, one after the other.
+    Runs them in up to ``workers`` processes (default: the environment variable
+    SYMBN_WORKERS, else the CPU count). Every seed has its own random streams
+    (simulate.seed_streams), so the numbers do not depend on the process that ran them.
+    With one worker, or if a process pool cannot be used, the jobs run here one after
+    the other. Processes are forked where the platform can (no re-import of the
+    caller's ``__main__``, which ``spawn`` needs and which fails for ``python -`` or
+    unguarded scripts), else spawned.
     """
     jobs = [(m, K, M, dict(kw)) for m, K, M, kw in jobs]
-    workers = min(len(jobs), os.cpu_count() or 1) if workers is None else max(1, int(workers))
-    if workers <= 1 or len(jobs) <= 1:
+    if workers is None:
+        workers = int(os.environ.get("SYMBN_WORKERS", 0)) or (os.cpu_count() or 1)
+    workers = min(len(jobs), max(1, int(workers)))
+    if workers <= 1:
         return [_simulate_job(j) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     cost = [kw["steps"] * kw.get("b", 1) ** 0.5 * K * kw.get("seeds", 1) ** 0.3 for _, K, _, kw in jobs]
     order = sorted(range(len(jobs)), key=lambda i: -cost[i])          # longest first
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {i: pool.submit(_simulate_job, jobs[i]) for i in order}
-        return [futures[i].result() for i in range(len(jobs))]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            futures = {i: pool.submit(_simulate_job, jobs[i]) for i in order}
+            return [futures[i].result() for i in range(len(jobs))]
+    except (BrokenProcessPool, OSError):
+        return [_simulate_job(j) for j in jobs]
 
 
 def _family(model):
