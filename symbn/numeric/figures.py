@@ -200,10 +200,11 @@ def _run_jobs(jobs, workers=None):
     Runs them in up to ``workers`` processes (default: the environment variable
     SYMBN_WORKERS, else the CPU count). Every seed has its own random streams
     (simulate.seed_streams), so the numbers do not depend on the process that ran them.
-    With one worker, or if a process pool cannot be used, the jobs run here one after
-    the other. Processes are forked where the platform can (no re-import of the
-    caller's ``__main__``, which ``spawn`` needs and which fails for ``python -`` or
-    unguarded scripts), else spawned.
+    With one worker, or if a process pool cannot be created, the jobs run here one after
+    the other; on Ctrl-C the workers are terminated and KeyboardInterrupt propagates
+    (no figure file is written before all data are in). Processes are forked where the
+    platform can (no re-import of the caller's ``__main__``, which ``spawn`` needs and
+    which fails for ``python -`` or unguarded scripts), else spawned.
     """
     jobs = [(m, K, M, dict(kw)) for m, K, M, kw in jobs]
     if workers is None:
@@ -213,17 +214,27 @@ def _run_jobs(jobs, workers=None):
         return [_simulate_job(j) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     cost = [kw["steps"] * kw.get("b", 1) ** 0.5 * K * kw.get("seeds", 1) ** 0.3 for _, K, _, kw in jobs]
     order = sorted(range(len(jobs)), key=lambda i: -cost[i])          # longest first
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            futures = {i: pool.submit(_simulate_job, jobs[i]) for i in order}
-            return [futures[i].result() for i in range(len(jobs))]
-    except (BrokenProcessPool, OSError):
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    except (OSError, NotImplementedError, ImportError):                  # no process pools here
         return [_simulate_job(j) for j in jobs]
+    try:
+        futures = {i: pool.submit(_simulate_job, jobs[i]) for i in order}
+        return [futures[i].result() for i in range(len(jobs))]
+    except BaseException:                                                # Ctrl-C or a failed job
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:                                               # do not wait for running jobs
+            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _family(model):
