@@ -1,0 +1,61 @@
+"""symbn escape: Jacobian eigenvalues of the flow at the symmetric fixed point (plateau escape rates).
+
+Eigenvalues of the Jacobian of the eta^1 part of the reduced ODE (time in units of
+eta t, t = iterations / N), sorted ascending by real part; ``eigenvalues`` are the
+real parts, ``eigenvalues_imag`` the imaginary parts (0 on every grid checked). The
+largest, ``escape_rate``, is Saad & Solla's plateau escape rate. State: vanilla
+(R, S, Q, C); BN (R, S, Q, C, g).
+
+Batch norm's fixed points form a family in Q0 = Q on the plateau. Default: the
+paper's closure Q0 = 1/g*^2 = (K + (K-1) tau)/tau (``Q0_is_closure``: true).
+``--Q0 1`` is the plateau reached from weights N(0, 1/N) with bn-exact (Q_ii
+conserved). The BN rate is the vanilla rate times ``effective_learning_rate``
+= g*^2 / (tau Q0).
+
+``--K`` and ``--tau`` take grids as in ``symbn spectrum`` (2, 1,2,5, 2:10, 1e-2:1e2:log9).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+MODELS = ("vanilla", "bn-paper", "bn-exact")
+
+
+def register(sub):
+    s = sub.add_parser("escape", help="Jacobian eigenvalues / plateau escape rate at the symmetric fixed point",
+                       description=__doc__.split("\n\n", 1)[1],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--model", default="vanilla", choices=MODELS)
+    s.add_argument("--K", default="2", help="student = teacher width (grid, default 2)")
+    s.add_argument("--tau", default="1", help="input variance (grid, default 1)")
+    s.add_argument("--Q0", type=float, default=None,
+                   help="BN only: Q on the plateau (default: the paper's closure (K + (K-1) tau)/tau)")
+    s.add_argument("--json", action="store_true", help="JSON list of objects")
+    s.set_defaults(func=run)
+
+
+def run(args):
+    from symbn.numeric import escape
+    from symbn.validate import ParameterError
+
+    if args.Q0 is not None and args.model == "vanilla":
+        raise ParameterError("Q0: vanilla has no fixed-point family; --Q0 applies to bn-paper and bn-exact")
+    rows = escape.table(args.model, args.K, args.tau, args.Q0)
+    out = sys.stdout
+    if args.json:
+        json.dump(rows, out, indent=1)
+        out.write("\n")
+        return 0
+    for r in rows:
+        extra = ""
+        if "Q0" in r:
+            extra = (f", Q0={r['Q0']:.10g}{' (closure)' if r['Q0_is_closure'] else ''}, "
+                     f"g*^2/(tau Q0)={r['effective_learning_rate']:.10g}")
+        out.write(f"{r['model']} K={r['K']} tau={r['tau']:g}{extra}: escape rate {r['escape_rate']:.10g}\n")
+        imag = any(v != 0 for v in r["eigenvalues_imag"])
+        ev = ", ".join(f"{re:.10g}" + (f"{im:+.3g}i" if imag else "")
+                       for re, im in zip(r["eigenvalues"], r["eigenvalues_imag"]))
+        out.write(f"  Jacobian eigenvalues (ascending real parts) over ({', '.join(r['state'])}): {ev}\n")
+    return 0

@@ -1,0 +1,256 @@
+"""Escape from the symmetric plateau: Jacobian eigenvalues of the flow at the fixed point.
+
+The plateau of online learning in a soft committee machine is the symmetric fixed
+point of the order-parameter ODE; the largest eigenvalue ``lambda`` of the Jacobian
+of the flow there is the rate at which the symmetry-breaking deviation grows
+(Saad & Solla's measure): ``delta(t) ~ delta0 exp(lambda eta t)``.
+
+Units: the generated Jacobians are those of the eta^1 part of the reduced ODE, so
+``lambda`` is a rate per unit of ``eta t`` (t = alpha = iterations / N). The eta^2 tau/b
+term does not enter (it shifts the fixed point by O(eta) and the rate by O(eta)).
+
+Models (state): ``vanilla`` (R, S, Q, C) and the two BN update rules ``bn-paper``,
+``bn-exact`` (R, S, Q, C, g). Batch normalization makes the network invariant to |J_i|,
+so its fixed points form a one-parameter family, labelled here by ``Q0`` = Q on the
+plateau; the gains sit at g*^2 = tau/u for every member (u = K + (K-1) tau).
+
+* ``Q0=None`` means the paper's closure Q0 = 1/g*^2 = u/tau (:func:`closure_Q0`).
+* :func:`plateau_Q0` gives the member that training actually reaches from Q_ii(0),
+  g_i(0), by the O(eta) conservation laws: bn-exact conserves Q_ii, bn-paper
+  conserves Q_ii - g_i^2. With weights N(0, 1/N) (Q_ii ~ 1) and g = 1 that is
+  Q0 = 1 (bn-exact) and Q0 = g*^2 = tau/u (bn-paper).
+
+For both BN rules ``lambda_BN = lambda_vanilla * s*^2`` with s*^2 = g*^2/(tau Q0) the
+squared BN scale (:func:`effective_learning_rate`), asserted in tests/test_jacobian.py
+and tests/test_escape.py.
+
+All functions broadcast over K, tau, Q0 and validate their input
+(:class:`symbn.validate.ParameterError`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symbn import validate
+from symbn.generated import bn as _bn
+from symbn.generated import vanilla as _vanilla
+
+MODELS = ("vanilla", "bn-paper", "bn-exact")
+_JAC = {"vanilla": _vanilla.jacobian, "bn-paper": _bn.jacobian_paper, "bn-exact": _bn.jacobian_exact}
+_RHS = {"vanilla": _vanilla.rhs, "bn-paper": _bn.rhs_paper, "bn-exact": _bn.rhs_exact}
+
+
+def _params(K, tau):
+    return validate.at_least("K", K, 1, integer=True), validate.positive("tau", tau)
+
+
+def _model(model):
+    return validate.model(model, MODELS)
+
+
+def state(model):
+    """Names of the reduced state the Jacobian acts on."""
+    return (_bn if _model(model) != "vanilla" else _vanilla).STATE
+
+
+def closure_Q0(K, tau):
+    """The paper's closure Q0 = 1/g*^2 = (K + (K-1) tau) / tau."""
+    K, tau = _params(K, tau)
+    return (K + (K - 1) * tau) / tau
+
+
+def g_star_sq(K, tau):
+    """g*^2 = tau / (K + (K-1) tau), the gain on the plateau (every member of the BN family)."""
+    K, tau = _params(K, tau)
+    return tau / (K + (K - 1) * tau)
+
+
+def plateau_Q0(model, K, tau, Q_init=1.0, g_init=1.0):
+    """Q on the plateau reached from Q_ii(0) = Q_init, g_i(0) = g_init (O(eta) conservation laws).
+
+    bn-exact: Q_ii is conserved, Q0 = Q_init. bn-paper: Q_ii - g_i^2 is conserved,
+    Q0 = Q_init - g_init^2 + g*^2 (ParameterError if that is <= 0). Vanilla has no family: None.
+    """
+    model = _model(model)
+    K, tau = _params(K, tau)
+    Q_init, g_init = validate.positive("Q_init", Q_init), validate._array("g_init", g_init)
+    if model == "vanilla":
+        return None
+    if model == "bn-exact":
+        return np.broadcast_to(Q_init, np.broadcast(K, tau, Q_init).shape).astype(float)
+    Q0 = Q_init - g_init**2 + g_star_sq(K, tau)
+    if np.any(Q0 <= 0):
+        raise validate.ParameterError(f"bn-paper: Q_init - g_init^2 + g*^2 must be > 0, got {np.min(Q0)!r}")
+    return Q0
+
+
+def _resolve(model, K, tau, Q0):
+    model = _model(model)
+    K, tau = _params(K, tau)
+    if model == "vanilla":
+        return model, K, tau, None
+    Q0 = closure_Q0(K, tau) if Q0 is None else validate.positive("Q0", Q0)
+    return model, K, tau, Q0
+
+
+def effective_learning_rate(K, tau, Q0=None):
+    """s*^2 = g*^2 / (tau Q0): eta_eff / eta of a scale-invariant BN unit on the plateau (closure: tau/u^2)."""
+    _, K, tau, Q0 = _resolve("bn-exact", K, tau, Q0)
+    return g_star_sq(K, tau) / (tau * Q0)
+
+
+def fixed_point(model, K, tau, Q0=None):
+    """Reduced fixed point, shape (..., n) over :func:`state` (BN: the family member Q = Q0)."""
+    model, K, tau, Q0 = _resolve(model, K, tau, Q0)
+    return _vanilla.fixed_point(K, tau) if model == "vanilla" else _bn.fixed_point_family(K, tau, Q0)
+
+
+def jacobian(model, K, tau, Q0=None):
+    """Jacobian of the eta^1 flow (time eta t) at the fixed point; shape (..., n, n)."""
+    model, K, tau, Q0 = _resolve(model, K, tau, Q0)
+    return _JAC[model](K, tau) if model == "vanilla" else _JAC[model](K, tau, Q0)
+
+
+def eigenvalues(model, K, tau, Q0=None):
+    """Jacobian eigenvalues, complex, sorted by real part ascending; shape (..., n).
+
+    LAPACK ``eigvals`` (nonsymmetric). On the grids checked (K <= 1000, tau in [1e-3, 1e3])
+    every imaginary part is below 1e-12 of max|lambda| (the spectra are real); they are
+    returned anyway. Eigenvalues that are exactly 0 mathematically (conserved directions,
+    the BN family) come out as round-off of size eps * max|lambda|.
+    """
+    ev = np.linalg.eigvals(jacobian(model, K, tau, Q0))
+    order = np.argsort(ev.real, axis=-1, kind="stable")
+    return np.take_along_axis(ev, order, axis=-1)
+
+
+def escape_rate(model, K, tau, Q0=None):
+    """Largest real part of the Jacobian spectrum: the plateau escape rate per unit eta t.
+
+    Accurate to ~1e-7 relative at worst (LAPACK on matrices whose entries span ~6 decades,
+    K = 40, tau = 0.1; see tests/test_jacobian.py); ~1e-14 for moderate K, tau.
+    """
+    return eigenvalues(model, K, tau, Q0).real[..., -1]
+
+
+def plateau_length(rate, d0, d_exit=1.0, eta=1.0):
+    """Predicted plateau length in alpha = iterations / N: ln(d_exit / d0) / (eta * rate).
+
+    d0 is the initial component along the unstable direction, d_exit the size at which the
+    linearisation is left (an O(1) constant that only adds to ln). With random weights
+    N(0, 1/N) the symmetry-breaking component is d0 ~ 1/sqrt(N), hence alpha ~ ln(N)/(2 eta rate).
+    """
+    rate, d0 = validate.positive("rate", rate), validate.positive("d0", d0)
+    d_exit, eta = validate.positive("d_exit", d_exit), validate.positive("eta", eta)
+    return np.log(d_exit / d0) / (eta * rate)
+
+
+# ----------------------------------------------------------------------------- rate from the ODE
+
+def drift(model, y, K, tau):
+    """eta^1 part of the generated reduced RHS at state y (..., n): (rhs(eta=1) - rhs(eta=-1)) / 2.
+
+    The reduced RHS is exactly eta A(y) + eta^2 (tau/b) B(y), so this is A(y), exactly.
+    """
+    model = _model(model)
+    y = np.asarray(y, dtype=float)
+    f = _RHS[model]
+    args = np.moveaxis(y, -1, 0)
+    return (f(*args, K, tau, 1.0, 1.0) - f(*args, K, tau, -1.0, 1.0)) / 2
+
+
+def fitted_rate(model, K, tau, Q0=None, *, delta=1e-9, direction=None, growth=1e4, seed=0,
+                rtol=1e-6):
+    """Escape rate fitted from the reduced eta^1 ODE started ``delta`` away from the fixed point.
+
+    Integrates the deviation x = y - y*, dx/dt = A(y* + x) - A(y*) (time eta t; A(y*) is
+    round-off, subtracting it keeps 1e-9 deviations clean), from x0 = delta * direction
+    (default: a fixed random unit vector, ``seed``), until |x| has grown by ``growth`` (or
+    up to t = 60 / lambda_J, lambda_J from the Jacobian only setting the window), and fits
+    d ln|x| / dt by least squares over the last quarter of that time. Returns
+    ``(rate, info)`` with info = dict(t, distance, window). Scalars K, tau, Q0 only.
+    """
+    from scipy.integrate import solve_ivp
+
+    model, K, tau, Q0 = _resolve(model, K, tau, Q0)
+    K, tau = float(K), float(tau)
+    ystar = fixed_point(model, K, tau, Q0)
+    n = ystar.size
+    if direction is None:
+        direction = np.random.default_rng(seed).standard_normal(n)
+    direction = np.asarray(direction, dtype=float)
+    direction = direction / np.linalg.norm(direction)
+    a0 = drift(model, ystar, K, tau)
+    lam = float(escape_rate(model, K, tau, Q0))
+    if lam <= 0:
+        raise validate.ParameterError(f"no unstable direction at K = {K:g}, tau = {tau:g} (lambda = {lam:g})")
+    t_end = np.log(growth) / lam * 1.5
+    fun = lambda t, x: drift(model, ystar + x, K, tau) - a0  # noqa: E731
+    stop = lambda t, x: np.linalg.norm(x) - growth * delta  # noqa: E731
+    stop.terminal = True
+    sol = solve_ivp(fun, (0.0, min(t_end, 60 / lam)), delta * direction, method="LSODA",
+                    rtol=rtol, atol=delta * 1e-6, dense_output=True, events=stop)
+    t1 = sol.t[-1]
+    t = np.linspace(0.75 * t1, t1, 200)
+    d = np.linalg.norm(sol.sol(t), axis=0)
+    rate = np.polyfit(t, np.log(d), 1)[0]
+    return float(rate), {"t": t, "distance": d, "window": (float(t[0]), float(t1)), "nfev": sol.nfev}
+
+
+def full_jacobian(model, K, tau=1.0, Q0=None, h=1e-6):
+    """Jacobian of the eta^1 part of the *full* ODE (K = M, T = I) at the symmetric fixed point.
+
+    Central finite differences of :meth:`symbn.numeric.ode.System.parts` (step h: truncation
+    O(h^2) ~ 1e-12, rounding ~ 1e-16/h ~ 1e-10). State order as ``System.pack``
+    (Q upper triangle, R row-major, g). Returns (J, y*).
+    """
+    from symbn.numeric import ode
+
+    model, K_, tau_, Q0 = _resolve(model, K, tau, Q0)
+    sysm = ode.System(model, validate.count("K", K), validate.count("K", K), tau=float(tau_))
+    K = sysm.K
+    R, S, Q, C = fixed_point(model, K, float(tau_), Q0)[:4]
+    g = None if model == "vanilla" else np.full(K, fixed_point(model, K, float(tau_), Q0)[4])
+    y0 = sysm.pack((Q - C) * np.eye(K) + C, (R - S) * np.eye(K) + S, g)
+    n = y0.size
+    J = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = h
+        J[:, j] = (sysm.parts(y0 + e)[0] - sysm.parts(y0 - e)[0]) / (2 * h)
+    return J, y0
+
+
+def full_eigenvalues(model, K, tau=1.0, Q0=None, h=1e-6):
+    """Eigenvalues of :func:`full_jacobian`, sorted by real part ascending."""
+    ev = np.linalg.eigvals(full_jacobian(model, K, tau, Q0, h)[0])
+    return ev[np.argsort(ev.real, kind="stable")]
+
+
+def table(model, K, tau, Q0=None):
+    """Rows for the CLI: [{K, tau, Q0, eigenvalues_real, eigenvalues_imag, escape_rate, ...}]."""
+    from symbn.numeric import grid
+
+    model = _model(model)
+    k, t = grid.mesh(grid.parse("K", K, integer=True), grid.parse("tau", tau))
+    q = None if (model == "vanilla" or Q0 is None) else np.broadcast_to(validate.positive("Q0", Q0), k.shape)
+    ev = eigenvalues(model, k, t, q)
+    rows = []
+    for n in range(k.size):
+        row = {"model": model, "K": int(k[n]), "tau": float(t[n])}
+        if model != "vanilla":
+            Qn = float(closure_Q0(k[n], t[n])) if q is None else float(q[n])
+            row["Q0"] = Qn
+            row["Q0_is_closure"] = q is None
+            row["effective_learning_rate"] = float(effective_learning_rate(k[n], t[n], Qn))
+        row["state"] = list(state(model))
+        row["eigenvalues"] = [float(v) for v in ev[n].real]
+        row["eigenvalues_imag"] = [float(v) for v in ev[n].imag]
+        row["escape_rate"] = float(ev[n].real[-1])
+        rows.append(row)
+    return rows
+
+
+__all__ = ["MODELS", "state", "closure_Q0", "g_star_sq", "plateau_Q0", "effective_learning_rate",
+           "fixed_point", "jacobian", "eigenvalues", "escape_rate", "plateau_length", "drift",
+           "fitted_rate", "full_jacobian", "full_eigenvalues", "table"]
