@@ -1,7 +1,6 @@
 """The general ODE (fixed K = M) on the symmetric ansatz equals the reduced ODE (K symbolic)."""
 import numpy as np
 import pytest
-import sympy as sp
 
 from symbn.generated import bn, vanilla
 from symbn.symbolic import dynamics, models

@@ -11,7 +11,6 @@ from . import codegen, curvature, fixedpoint, latex, stable, symmetric
 from . import symbols as sy
 from .models import Model
 
-TEX_NAMES = {"R": "R", "S": "S", "Q": "Q", "C": "C", "g": "g"}
 
 
 def _names(syms):
