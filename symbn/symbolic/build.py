@@ -17,6 +17,23 @@ def _names(syms):
     return tuple(str(s) for s in syms)
 
 
+def _unexpanded(expr):
+    """``expr`` shown as written (latex.equation must not distribute it), sign in front."""
+    if expr.could_extract_minus_sign():
+        return -sp.UnevaluatedExpr(-expr)
+    return sp.UnevaluatedExpr(expr)
+
+
+def _factored(name, poly_name, expr):
+    """Display ``expr`` as P x prefactor and P = its longest polynomial factor."""
+    polys = [f for f in sp.Mul.make_args(expr) if f.is_Add or isinstance(f, sp.Piecewise)]
+    if not polys:
+        return [(name, _unexpanded(stable.as_written(expr)))]
+    poly = max(polys, key=lambda f: len(stable.as_written(f).args))
+    return [(name, sp.Symbol(poly_name) * _unexpanded(stable.as_written(expr / poly))),
+            (poly_name, stable.as_written(poly))]
+
+
 def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title: str):
     """Artifacts {file name: text} for the symmetric phase of one model family.
 
@@ -28,6 +45,7 @@ def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title:
     omega = curvature.hessian_variables(forward)
     point = fixedpoint.fixed_point(forward)
     G, H = curvature.gradient_and_hessian(forward, point)
+    charpoly = curvature.charpoly(H)
     eps = symmetric.eps_g_reduced(forward)
     eps_star = fixedpoint.simplify_in_k(eps.xreplace(point))
     params = (sy.K, sy.tau)
@@ -48,6 +66,11 @@ def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title:
                          f"{len(state)})."),
         codegen.Function("gradient", params, list(G), f"Gradient d eps_g / d Omega {hess_doc} Shape (..., 4)."),
         codegen.Function("hessian", params, H, f"Hessian d^2 eps_g / d Omega^2 {hess_doc} Shape (..., 4, 4)."),
+        codegen.Function("charpoly", params, charpoly,
+                         "Coefficients (a1, a2, a3, a4) of the Hessian's characteristic polynomial "
+                         "det(lambda I - H) = lambda^4 + a1 lambda^3 + a2 lambda^2 + a3 lambda + a4, "
+                         "each a few ulps accurate (factored; polynomial factors in a shift of K with "
+                         "coefficients of one sign); shape (..., 4)."),
     ]
     family = fixedpoint.family(forward, point)
     fam_params = params + ((sy.Q0,) if forward.normalized else ())
@@ -95,6 +118,9 @@ def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title:
                    + (", $C = Q$" if forward.normalized else ""),
                    [(rf"H_{{{omega[i]}{omega[j]}}}", H[i, j])
                     for i in range(4) for j in range(i, 4)]))
+    blocks.append((r"Characteristic polynomial of the Hessian, "
+                   r"$\det(\lambda I - H) = \lambda^4 + a_1\lambda^3 + a_2\lambda^2 + a_3\lambda + a_4$",
+                   [eq for k, c in enumerate(charpoly) for eq in _factored(f"a_{k + 1}", f"P_{k + 1}", c)]))
     for suffix, rule in rules.items():
         n = len(state)
         blocks.append((f"Jacobian of the reduced {rule.name} flow at the fixed point"

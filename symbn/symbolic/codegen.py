@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from .symbols import SHIFTED
+
 
 @dataclass(frozen=True)
 class Function:
@@ -100,6 +102,10 @@ def render_function(f: Function) -> str:
              textwrap.indent(f'"""{f.doc.strip()}\n"""', "    ")]
     lines.append(f"    {', '.join(names)}{',' if len(names) == 1 else ''} = numpy.broadcast_arrays("
                  f"{', '.join(f'numpy.asarray({n}, dtype=float)' for n in names)})")
+    used = set().union(*(e.free_symbols for e in exprs))
+    for sym, value in SHIFTED.items():        # exact shifts of K (K is an integer) come first
+        if sym in used and sym not in f.args:
+            lines.append(f"    {sym} = {printer.doprint(value)}")
     for sym, expr in subs:
         lines.append(f"    {sym} = {printer.doprint(expr)}")
     dims = ", ".join(str(d) for d in shape)

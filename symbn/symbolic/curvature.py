@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import symbols as sy
-from . import symmetric
+from . import stable, symmetric
 from .fixedpoint import KM1, fixed_point, leading, tidy
 from .models import Model
 
@@ -44,6 +44,36 @@ def gradient_and_hessian(model: Model, point=None):
     H = sp.Matrix(4, 4, lambda i, j: _at(hess[min(i, j), max(i, j)], point) if j >= i else 0)
     H = sp.Matrix(4, 4, lambda i, j: H[min(i, j), max(i, j)])
     return G, H
+
+
+def _radicals_as_symbols(M):
+    """``M`` with every sqrt(base)^n replaced by r^n, r a positive symbol; and the map back."""
+    roots = {}
+
+    def symbol(x):
+        if x.base not in roots:
+            roots[x.base] = sp.Symbol(f"r{len(roots)}", positive=True)   # named: factor() is ~50x slower with Dummy generators
+        return roots[x.base] ** int(2 * x.exp)
+
+    M = M.replace(lambda x: x.is_Pow and x.exp.is_Rational and x.exp.q == 2, symbol)
+    return M, {r: sp.sqrt(base) for base, r in roots.items()}
+
+
+def charpoly(H):
+    """Coefficients (a1, a2, a3, a4) of det(lambda I - H) = lambda^4 + a1 lambda^3 + ... + a4.
+
+    a_k = (-1)^k (sum of the k x k principal minors of H). Computed with the square roots
+    as symbols (so the determinant is a polynomial computation, ~100x faster than with
+    radicals), then factored, in KM1 = K - 1 with each polynomial factor in the shift of K
+    where its coefficients share one sign (``stable.nonnegative_basis``): evaluated in
+    float64 they keep a few-ulp relative accuracy, which the eigenvalues then inherit
+    (``symbn.numeric.polyroots``).
+    """
+    M, back = _radicals_as_symbols(H.xreplace({sy.K: KM1 + 1}))
+    lam = sp.Dummy("lambda")
+    coeffs = M.charpoly(lam).all_coeffs()[1:]
+    return [stable.nonnegative_basis(sp.factor(tidy(sp.together(tidy(sp.factor(c).xreplace(back))))))
+            for c in coeffs]
 
 
 def jacobian(rule: Model, point):

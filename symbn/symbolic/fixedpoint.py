@@ -32,7 +32,7 @@ def _numerator(expr):
 
 
 # Solving with K = 1 + KM1, KM1 >= 0, lets SymPy see that K + (K - 1) tau > 0.
-KM1 = sp.Symbol("KM1", nonnegative=True)
+KM1 = sy.KM1
 
 
 def _solve_one(expr, unknown):

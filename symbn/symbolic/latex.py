@@ -10,7 +10,7 @@ import sympy as sp
 
 from . import symbols as sy
 
-NAMES = {sy.tau: r"\tau", sy.eta: r"\eta", sy.Q0: "Q_0"}
+NAMES = {sy.tau: r"\tau", sy.eta: r"\eta", sy.Q0: "Q_0", sy.KM1: r"(K{-}1)", sy.KM2: r"(K{-}2)"}
 
 
 def tex(expr) -> str:

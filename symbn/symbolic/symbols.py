@@ -20,6 +20,13 @@ g = sp.Symbol("g", positive=True)  # g_i
 
 Q0 = sp.Symbol("Q0", positive=True)  # batch norm: Q on the plateau (the fixed-point family parameter)
 
+# Shifted widths. Closed forms are kept polynomial in these where that makes every
+# coefficient non-negative (float64 evaluation without cancellation); generated code
+# computes them first from K, exactly (K is an integer).
+KM1 = sp.Symbol("KM1", nonnegative=True)  # K - 1 >= 0
+KM2 = sp.Symbol("KM2", integer=True)      # K - 2 (>= 0 for K >= 2)
+SHIFTED = {KM1: K - 1, KM2: K - 2}
+
 REDUCED = {"R": R, "S": S, "Q": Q, "C": C, "g": g}
 
 

@@ -1,0 +1,115 @@
+"""Real roots of real-rooted monic polynomials of degree <= 4, each to a few ulps *relative*.
+
+For p(x) = x^4 + a1 x^3 + a2 x^2 + a3 x + a4 with four real roots (the characteristic
+polynomial of a symmetric 4 x 4 matrix) whose coefficients are known to a few ulps, the
+roots are determined to a few ulps each, however different their sizes, as long as they are
+well separated: a root x moves by eps * sum_k |a_k x^k| / |x p'(x)| relative. A normwise
+solver (``eigvalsh`` on the matrix, or a closed-form quartic) gets the small roots only to
+eps * max|x| absolute. Here, vectorised over a stack of polynomials:
+
+1. normwise seeds for the quartic in closed form (Ferrari with the trigonometric cubic);
+2. the largest-magnitude root is polished by Newton on p and divided out from the constant
+   end, p = (x - r) q: q_3 = -a4 / r, q_k = (q_{k+1} - a_{k+1}) / r (backward deflation,
+   stable when |r| is the largest root);
+3. the same for the cubic q (trigonometric seeds); the quadratic left is solved stably
+   (x1 = -(b + sign(b) sqrt(b^2 - 4c)) / 2, x2 = c / x1);
+4. two Newton steps on p for every root remove the deflation errors.
+
+``ok`` is False for a polynomial whose last Newton step was not below 1e-12 relative or
+one of whose roots has cond > 1e4 (near-multiple roots, where a root is ill conditioned
+with respect to the coefficients although an eigenvalue need not be); callers fall back to
+a normwise solver there.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def newton(coeffs, x, steps):
+    """``steps`` Newton steps on the monic x^n + c1 x^(n-1) + ... + cn (Horner); returns (x, last step).
+
+    A zero derivative (a multiple root) gives a zero step, so exact roots such as x = 0 of
+    p = x^2 (x^2 + ...) stay exact.
+    """
+    dx = np.zeros_like(x)
+    for _ in range(steps):
+        p, dp = x + coeffs[0], np.ones_like(x)
+        for c in coeffs[1:]:
+            dp = dp * x + p
+            p = p * x + c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dx = np.where(dp != 0, p / dp, 0.0)
+        x = x - dx
+    return x, dx
+
+
+def cubic(b1, b2, b3):
+    """Roots of x^3 + b1 x^2 + b2 x + b3 assumed real (trigonometric form; normwise), shape (..., 3).
+
+    x = t - b1/3 with t^3 + p t + q = 0, t_k = 2 m cos(theta - 2 pi k / 3), m = sqrt(-p/3),
+    cos(3 theta) = (3 q / (2 p)) / m.
+    """
+    s = b1 / 3
+    p = b2 - b1 * s
+    q = b3 - s * (b2 - 2 * s * s)
+    m = np.sqrt(np.maximum(-p / 3, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(m > 0, 1.5 * q / (p * m), 0.0)
+    theta = np.arccos(np.clip(c, -1.0, 1.0)) / 3
+    k = np.array([0.0, -2 * np.pi / 3, -4 * np.pi / 3])
+    return 2 * m[..., None] * np.cos(theta[..., None] + k) - s[..., None]
+
+
+def quartic_seeds(a1, a2, a3, a4):
+    """Normwise roots of a real-rooted monic quartic (Ferrari), shape (..., 4).
+
+    x = y - a1/4, y^4 + P y^2 + Q y + R = 0; the resolvent z^3 + 2P z^2 + (P^2 - 4R) z - Q^2
+    has the roots z = (y_i + y_j)^2 >= 0, and y = (+-sqrt z1 +- sqrt z2 +- sqrt z3) / 2 with
+    sqrt z1 sqrt z2 sqrt z3 = -Q.
+    """
+    s = a1 / 4
+    s2 = s * s
+    P = a2 - 6 * s2
+    Q = a3 - 2 * s * (a2 - 4 * s2)
+    R = a4 - s * (a3 - s * (a2 - 3 * s2))
+    w = np.sqrt(np.maximum(cubic(2 * P, P * P - 4 * R, -Q * Q), 0.0))
+    w0, w1, w2 = w[..., 0], w[..., 1], np.where(Q > 0, -w[..., 2], w[..., 2])
+    y = np.stack([w0 + w1 + w2, w0 - w1 - w2, w1 - w0 - w2, w2 - w0 - w1], axis=-1)
+    return 0.5 * y - s[..., None]
+
+
+def _largest(x):
+    return np.take_along_axis(x, np.argmax(np.abs(x), axis=-1)[..., None], axis=-1)[..., 0]
+
+
+def condition(coeffs, x):
+    """cond = sum_k |c_k| |x|^(n-k) / |x p'(x)| (c_0 = 1): relative change of the root x per relative
+    change of the coefficients. 0 for an exact root x = 0 with a zero constant term."""
+    ax = np.abs(x)
+    p, dp, total = x + coeffs[0], np.ones_like(x), ax + np.abs(coeffs[0])
+    for c in coeffs[1:]:
+        dp = dp * x + p
+        p = p * x + c
+        total = total * ax + np.abs(c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total == 0, 0.0, total / np.abs(x * dp))
+
+
+def quartic(a, tol=1e-12, max_cond=1e4):
+    """Ascending real roots of x^4 + a1 x^3 + a2 x^2 + a3 x + a4, ``a`` of shape (..., 4); and ``ok``."""
+    a1, a2, a3, a4 = (np.asarray(a, dtype=float)[..., k] for k in range(4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, _ = newton((a1, a2, a3, a4), _largest(quartic_seeds(a1, a2, a3, a4)), 3)
+        c3 = np.where(r1 != 0, -a4 / r1, 0.0)
+        c2 = np.where(r1 != 0, (c3 - a3) / r1, 0.0)
+        c1 = np.where(r1 != 0, (c2 - a2) / r1, a1)
+        r2, _ = newton((c1, c2, c3), _largest(cubic(c1, c2, c3)), 3)
+        d2 = np.where(r2 != 0, -c3 / r2, 0.0)
+        d1 = np.where(r2 != 0, (d2 - c2) / r2, c1)
+        x3 = -0.5 * (d1 + np.copysign(np.sqrt(np.maximum(d1 * d1 - 4 * d2, 0.0)), d1))
+        x4 = np.where(x3 != 0, d2 / x3, 0.0)
+    x = np.stack([r1, r2, x3, x4], axis=-1)
+    coeffs = tuple(c[..., None] for c in (a1, a2, a3, a4))
+    x, dx = newton(coeffs, x, 2)
+    ok = np.all((np.abs(dx) <= tol * np.abs(x)) & (condition(coeffs, x) <= max_cond), axis=-1)
+    return np.sort(x, axis=-1) + 0.0, ok   # + 0.0: no negative zeros
