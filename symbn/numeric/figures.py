@@ -194,8 +194,8 @@ def _simulate_job(job):
     return simulate(model, kw.pop("N"), K, M, kw.pop("steps"), **kw)
 
 
-def _run_jobs(jobs, workers=None):
-    """Trajectories for ``jobs`` (see :func:`_simulate_job`), in order.
+def _run_jobs(jobs, workers=None, fn=None):
+    """Results of ``fn`` (default :func:`_simulate_job`: Trajectories) for ``jobs``, in order.
 
     Runs them in up to ``workers`` processes (default: the environment variable
     SYMBN_WORKERS, else the CPU count). Every seed has its own random streams
@@ -207,11 +207,12 @@ def _run_jobs(jobs, workers=None):
     which fails for ``python -`` or unguarded scripts), else spawned.
     """
     jobs = [(m, K, M, dict(kw)) for m, K, M, kw in jobs]
+    fn = _simulate_job if fn is None else fn
     if workers is None:
         workers = int(os.environ.get("SYMBN_WORKERS", 0)) or (os.cpu_count() or 1)
     workers = min(len(jobs), max(1, int(workers)))
     if workers <= 1:
-        return [_simulate_job(j) for j in jobs]
+        return [fn(j) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -221,9 +222,9 @@ def _run_jobs(jobs, workers=None):
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
     except (OSError, NotImplementedError, ImportError):                  # no process pools here
-        return [_simulate_job(j) for j in jobs]
+        return [fn(j) for j in jobs]
     try:
-        futures = {i: pool.submit(_simulate_job, jobs[i]) for i in order}
+        futures = {i: pool.submit(fn, jobs[i]) for i in order}
         return [futures[i].result() for i in range(len(jobs))]
     except BaseException:                                                # Ctrl-C or a failed job
         procs = list((getattr(pool, "_processes", None) or {}).values())
@@ -460,3 +461,60 @@ def escape_figure(out):
                  r"$Q_0$ = Q on the plateau", fontsize=11)
     cols = {k: (np.concatenate([dK[k], dt[k]]) if k not in ("curve", "model") else dK[k] + dt[k]) for k in dK}
     return save(out, "escape", fig, cols)
+
+
+# --- Plateau length (issue 6): predicted from the escape rate vs measured in simulation ---------
+
+@figure("plateau_length", "Plateau exit alpha predicted from the escape rate and the initial distance vs measured "
+                          "in SGD (order sampler, N = 100, b = 10), vanilla / bn-paper / bn-exact over K and tau")
+def plateau_length_figure(out, workers=None):
+    from symbn.numeric import plateau_length as pl
+
+    cols = pl.data(workers=workers)
+    plt = _pyplot()
+    models = pl.GRID["models"]
+    fig, axes = plt.subplots(1, len(models), figsize=(13.5, 4.6), sharex=True, sharey=True, constrained_layout=True)
+    markers = dict(zip(pl.GRID["K"], "osD^v"))
+    colors = dict(zip(pl.GRID["tau"], COLORS))
+    model = np.asarray(cols["model"])
+    pred, meas = cols["alpha_pred"], cols["alpha_exit"]
+    lo = 0.7 * min(pred[pred > 0].min(), meas.min())   # seeds with d0 >= d_exit (pred <= 0) drawn at lo
+    hi = 1.4 * np.nanmax(np.where(np.isfinite(meas), meas, cols["alpha_run"]))
+    for ax, m in zip(axes, models):
+        ax.plot([lo, hi], [lo, hi], color="black", lw=1, label="measured = predicted")
+        ax.plot([lo, hi], [2 * lo, 2 * hi], color="0.5", lw=0.8, ls=":", label="measured = 2 x predicted")
+        ratios = []
+        for K in pl.GRID["K"]:
+            for tau in pl.GRID["tau"]:
+                sel = (model == m) & (cols["K"] == K) & (cols["tau"] == tau)
+                p, e, run = pred[sel], meas[sel], cols["alpha_run"][sel]
+                c, mk = colors[tau], markers[K]
+                ax.scatter(np.maximum(p, lo), np.where(np.isfinite(e), e, run), s=9, color=c, marker=mk, alpha=0.35, lw=0)
+                p = np.maximum(p, lo)
+                pm, em = np.median(p), np.median(e)
+                q = np.quantile(e, [0.1, 0.9])
+                if np.isfinite(em):
+                    ratios.append(em / pm)
+                    ax.errorbar(pm, em, yerr=[[em - q[0]], [max(q[1], em) - em if np.isfinite(q[1]) else 0]],
+                                xerr=[[pm - np.quantile(p, 0.1)], [np.quantile(p, 0.9) - pm]], color=c, marker=mk,
+                                ms=7, mec="black", mew=0.6, lw=1, capsize=2)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.set_title(f"{m}: median measured / predicted {min(ratios):.2f}–{max(ratios):.2f}", fontsize=10)
+        ax.set_xlabel(r"predicted exit $\alpha$ = ln($d_{exit}/d_0$) / ($\eta\lambda$)")
+    axes[0].set_ylabel(r"measured exit $\alpha$ (first $\epsilon_g < \epsilon_g^*/2$)")
+    from matplotlib.lines import Line2D
+
+    handles = axes[0].get_legend_handles_labels()[0]
+    handles += [Line2D([], [], color="0.3", marker=markers[K], ls="", label=f"K = M = {K}") for K in pl.GRID["K"]]
+    handles += [Line2D([], [], color=colors[t], marker="s", ls="", label=rf"$\tau$ = {t:g}") for t in pl.GRID["tau"]]
+    fig.legend(handles=handles, loc="outside right center", fontsize=8)
+    s = pl.PLATEAU
+    fig.suptitle(f"Plateau length: linear theory (Jacobian escape rate $\\lambda$ at the plateau the run reaches, "
+                 f"$d_0$ = unstable projection of the initial state) vs SGD; $N = {s['N']}$, $\\eta = {s['eta']:g}$, "
+                 f"$b = {s['b']}$, {s['seeds']} seeds (small: per seed, prediction $\\leq 0$ at the left edge; large: "
+                 f"median, 10–90%)", fontsize=9.5)
+    return save(out, "plateau_length", fig, cols)

@@ -1,0 +1,172 @@
+"""Plateau length: predicted from the escape rate and the initial condition vs measured in SGD.
+
+Linear theory (time s = eta alpha, alpha = iterations / N). Near the symmetric fixed point y*
+the deviation x = y - y* of the *full* order parameters (Q upper triangle, R, g; the state of
+:class:`symbn.numeric.ode.System`) obeys dx/ds = A x, so
+
+    x(s) = sum_k exp(lambda_k s) P_k x(0),        P_k the spectral projectors of A,
+
+and the part in the unstable eigenspace (eigenvalue lambda = :func:`escape.escape_rate`,
+degenerate for K >= 3) grows from d0 = |P x(0)|. Definitions used here, per seed:
+
+* y* : the symmetric fixed point; for BN the family member Q0 = :func:`escape.plateau_Q0`
+  from the seed's own mean Q_ii(0) and g_i(0) (what the O(eta) conservation laws reach);
+* d0 = |P (y(0) - y*)|, P the spectral projector of the finite-difference full-ODE Jacobian
+  (:func:`escape.full_jacobian`) on the eigenvalues within 1e-3 lambda of lambda;
+* d_exit = eps exp(lambda s_exit): s_exit is the time the eta^1 ODE needs from
+  y* + eps P x(0)/d0 to the exit eps_g < eps_g*/2 (the rule of :func:`simulate.plateau`),
+  so d_exit is where a pure exponential started at y* would have to stand to exit with the
+  nonlinear flow (independent of eps for eps -> 0; eps = 1e-3, errors O(eps));
+* predicted alpha_exit = ln(d_exit / d0) / (eta lambda)  (:func:`escape.plateau_length`).
+
+The prediction neglects (i) the nonlinear transient from y(0) to the plateau (y(0) is O(1)
+away from y* in the stable directions: Q_ii(0) = 1 vs Q* = 1/u for vanilla), (ii) SGD noise
+feeding the unstable direction, (iii) the eta^2 tau / b terms (fixed point shifted at
+O(eta tau / b); for BN the conserved quantity drifts, so Q and 1/lambda grow).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symbn import validate
+from symbn.numeric import escape
+
+
+def _system(model, K, tau):
+    from symbn.numeric import ode
+
+    return ode.System(model, K, K, tau=tau)
+
+
+def unstable_projector(model, K, tau, Q0=None):
+    """(lambda, P, y*): escape rate, spectral projector on its eigenspace (full ODE), fixed point.
+
+    P = V_u W_u with A V = V diag(ev), W = V^-1, u = {k : |ev_k - lambda| < 1e-3 lambda}.
+    """
+    A, ystar = escape.full_jacobian(model, K, tau, Q0)
+    ev, V = np.linalg.eig(A)
+    lam = float(escape.escape_rate(model, K, tau, Q0))
+    u = np.abs(ev - lam) < 1e-3 * lam
+    if not np.any(u):
+        raise ArithmeticError(f"escape rate {lam:g} not found in the full-ODE spectrum")
+    W = np.linalg.inv(V)
+    P = (V[:, u] @ W[u, :]).real
+    return lam, P, ystar
+
+
+def exit_distance(model, K, tau, ystar, direction, rate, eps=1e-3, rtol=1e-5):
+    """d_exit = eps exp(rate s_exit): s_exit = eta^1-ODE time from ystar + eps direction to eps_g < eps_g*/2.
+
+    LSODA (the flow is stiff: stable eigenvalues O(1), rate down to ~1e-3). ArithmeticError
+    if the exit is not reached within s = 60 / rate.
+    """
+    from scipy.integrate import solve_ivp
+
+    from symbn.numeric import symmetric as sym
+    from symbn.numeric.orderparams import eps_g
+
+    sysm = _system(model, K, tau)
+    half = 0.5 * float(sym.eps_g_star("vanilla" if model == "vanilla" else "bn", K, tau))
+    T = np.eye(K)
+
+    def below(s, y):
+        Q, R, g = sysm.unpack(y)
+        return eps_g(Q, R, T, tau, g) - half
+
+    below.terminal = True
+    sol = solve_ivp(lambda s, y: sysm.parts(y)[0], (0.0, 60.0 / rate), ystar + eps * np.asarray(direction),
+                    method="LSODA", rtol=rtol, atol=1e-8, events=below)
+    if not sol.t_events[0].size:
+        raise ArithmeticError(f"{model} K = {K} tau = {tau:g}: no exit within s = {60 / rate:g}")
+    return eps * float(np.exp(rate * sol.t_events[0][0]))
+
+
+def predict(model, K, tau, Q, R, g=None, eta=1.0):
+    """Linear-theory exit alpha per seed from initial order parameters Q (S, K, K), R (S, K, K), g (S, K).
+
+    Returns dict of arrays (S,): rate, Q0 (nan for vanilla), d0, d_exit, alpha (module docstring).
+    """
+    model = escape._model(model)
+    K = validate.count("K", K)
+    tau, eta = float(validate.positive("tau", tau)), float(validate.positive("eta", eta))
+    Q, R = np.asarray(Q, dtype=float), np.asarray(R, dtype=float)
+    if Q.ndim != 3 or Q.shape[1:] != (K, K) or R.shape != Q.shape:
+        raise validate.ParameterError(f"Q and R must have shape (seeds, K, K) = (S, {K}, {K}), "
+                                      f"got {Q.shape} and {R.shape}")
+    bn = model != "vanilla"
+    g = np.ones(Q.shape[:2]) if g is None else np.asarray(g, dtype=float)
+    sysm = _system(model, K, tau)
+    out = {k: np.empty(len(Q)) for k in ("rate", "Q0", "d0", "d_exit", "alpha")}
+    for s in range(len(Q)):
+        Q0 = float(escape.plateau_Q0(model, K, tau, np.diagonal(Q[s]).mean(), g[s].mean())) if bn else None
+        rate, P, ystar = unstable_projector(model, K, tau, Q0)
+        x = P @ (sysm.pack(Q[s], R[s], g[s] if bn else None) - ystar)
+        d0 = float(np.linalg.norm(x))
+        d_exit = exit_distance(model, K, tau, ystar, x / d0, rate)
+        out["rate"][s], out["Q0"][s], out["d0"][s], out["d_exit"][s] = rate, np.nan if Q0 is None else Q0, d0, d_exit
+        out["alpha"][s] = float(escape.plateau_length(rate, d0, d_exit, eta))
+    return out
+
+
+PLATEAU = dict(N=100, eta=1.0, b=10, seeds=8, seed=0, method="order", normalizer="population",
+               alpha_max=1000.0, record=0.1)
+"""Simulation settings: population normaliser (the ODEs' large-b limit), b = 10 (eta^2 tau / b
+and the SGD noise 10x below b = 1); run length 2 max(predicted alpha) + 6 / (eta lambda) (the
+linear theory's error is additive, a few e-folds), at most ``alpha_max``; eps_g recorded every
+``record`` in alpha (the exit resolution)."""
+GRID = dict(K=(2, 3, 4), tau=(1.0, 2.0, 4.0), models=escape.MODELS)
+
+
+def run(model, K, tau, **settings):
+    """Predicted and measured plateau exits of one (model, K = M, tau) over seeds; dict of arrays (S,).
+
+    Initial order parameters from ``simulate(steps=0)`` (same weights as the run: per-seed
+    streams), prediction :func:`predict`, then the run and the exit rule of
+    :func:`symbn.numeric.figures.plateau_exits` (first alpha with eps_g < eps_g*/2; inf if never).
+    """
+    from symbn.numeric.figures import plateau_exits
+    from symbn.numeric.simulate import simulate
+
+    p = {**PLATEAU, **settings}
+    N, eta = p["N"], p["eta"]
+    kw = dict(tau=tau, eta=eta, b=p["b"], seeds=p["seeds"], seed=p["seed"], method=p["method"],
+              normalizer=p["normalizer"])
+    tr0 = simulate(model, N, K, K, 0, **kw)
+    pred = predict(model, K, tau, tr0.Q0, tr0.R0, tr0.g0, eta)
+    alpha_run = min(float(p["alpha_max"]), 2 * float(pred["alpha"].max()) + 6 / (eta * float(pred["rate"].min())))
+    steps = int(np.ceil(alpha_run * N))
+    tr = simulate(model, N, K, K, steps, every=max(1, int(round(p["record"] * N))), **kw)
+    return {**pred, "alpha_exit": plateau_exits(tr) / N, "alpha_run": np.full(len(tr.seeds), steps / N),
+            "seed": tr.seeds.astype(float), "elapsed": np.full(len(tr.seeds), tr.elapsed)}
+
+
+def _run_job(job):
+    model, K, _, kw = job
+    kw.pop("steps")
+    return run(model, K, kw.pop("tau"), **kw)
+
+
+COLUMNS = ("model", "K", "tau", "seed", "rate", "Q0", "d0", "d_exit", "alpha_pred", "alpha_exit", "alpha_run")
+
+
+def data(K=GRID["K"], tau=GRID["tau"], models=GRID["models"], workers=None, **settings):
+    """Columns (COLUMNS) over models x K x tau x seeds; jobs run in a process pool (figures._run_jobs)."""
+    from symbn.numeric.figures import _run_jobs
+
+    keys = [(m, int(k), float(t)) for m in models for k in K for t in tau]
+    for m, k, t in keys:
+        escape._model(m), validate.count("K", k), validate.positive("tau", t)
+    N = settings.get("N", PLATEAU["N"])
+    # "steps": a cost estimate for the pool's longest-first ordering (~3 e-folds at the rate)
+    jobs = [(m, k, k, {**settings, "tau": t, "steps": 3 * N / float(escape.escape_rate(
+        m, k, t, escape.plateau_Q0(m, k, t)))}) for m, k, t in keys]
+    res = _run_jobs(jobs, workers, fn=_run_job)
+    cols = {c: [] for c in COLUMNS}
+    for (m, k, t), r in zip(keys, res):
+        n = r["seed"].size
+        cols["model"] += [m] * n
+        cols["K"] += [k] * n
+        cols["tau"] += [t] * n
+        for c in COLUMNS[3:]:
+            cols[c] += list(r["alpha" if c == "alpha_pred" else c])
+    return {c: v if c == "model" else np.asarray(v, dtype=float) for c, v in cols.items()}
