@@ -75,7 +75,7 @@ def test_cubic_and_seeds_are_normwise_accurate():
     rng = np.random.default_rng(1)
     r = np.sort(rng.uniform(-10, 10, (500, 3)), axis=-1)
     b = np.stack([-r.sum(-1), r[:, 0] * r[:, 1] + r[:, 0] * r[:, 2] + r[:, 1] * r[:, 2], -r.prod(-1)], -1)
-    got = np.sort(polyroots.cubic(*b.T), axis=-1)
+    got = np.sort(polyroots.cubic(*b.T).T, axis=-1)
     # normwise, not relative; sqrt(eps) near-double roots of the trigonometric form
     assert np.all(np.abs(got - r) <= 1e-6 * np.abs(r).max(axis=-1, keepdims=True))
     roots = random_roots(rng, 500)
@@ -83,9 +83,10 @@ def test_cubic_and_seeds_are_normwise_accurate():
     seeds = polyroots.quartic_seeds(*a)
     # what quartic() relies on: the largest-magnitude seed is accurate (measured 2.3e-15 relative) ...
     big = roots[np.arange(len(roots)), np.argmax(np.abs(roots), axis=-1)]
+    assert seeds.shape == (4, len(roots))
     assert np.all(np.abs(polyroots._largest(seeds) - big) <= 1e-13 * np.abs(big))
     # ... while a cluster of m tiny roots is only resolved to eps^(1/m) x max|x| (6e-6 for m = 3)
-    err = np.abs(np.sort(seeds, axis=-1) - roots).max(axis=-1) / np.abs(roots).max(axis=-1)
+    err = np.abs(np.sort(seeds.T, axis=-1) - roots).max(axis=-1) / np.abs(roots).max(axis=-1)
     assert err.max() <= 1e-5, err.max()
 
 

@@ -43,45 +43,6 @@ def newton(coeffs, x, steps):
     return x, dx
 
 
-def cubic(b1, b2, b3):
-    """Roots of x^3 + b1 x^2 + b2 x + b3 assumed real (trigonometric form; normwise), shape (..., 3).
-
-    x = t - b1/3 with t^3 + p t + q = 0, t_k = 2 m cos(theta - 2 pi k / 3), m = sqrt(-p/3),
-    cos(3 theta) = (3 q / (2 p)) / m.
-    """
-    s = b1 / 3
-    p = b2 - b1 * s
-    q = b3 - s * (b2 - 2 * s * s)
-    m = np.sqrt(np.maximum(-p / 3, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(m > 0, 1.5 * q / (p * m), 0.0)
-    theta = np.arccos(np.clip(c, -1.0, 1.0)) / 3
-    k = np.array([0.0, -2 * np.pi / 3, -4 * np.pi / 3])
-    return 2 * m[..., None] * np.cos(theta[..., None] + k) - s[..., None]
-
-
-def quartic_seeds(a1, a2, a3, a4):
-    """Normwise roots of a real-rooted monic quartic (Ferrari), shape (..., 4).
-
-    x = y - a1/4, y^4 + P y^2 + Q y + R = 0; the resolvent z^3 + 2P z^2 + (P^2 - 4R) z - Q^2
-    has the roots z = (y_i + y_j)^2 >= 0, and y = (+-sqrt z1 +- sqrt z2 +- sqrt z3) / 2 with
-    sqrt z1 sqrt z2 sqrt z3 = -Q.
-    """
-    s = a1 / 4
-    s2 = s * s
-    P = a2 - 6 * s2
-    Q = a3 - 2 * s * (a2 - 4 * s2)
-    R = a4 - s * (a3 - s * (a2 - 3 * s2))
-    w = np.sqrt(np.maximum(cubic(2 * P, P * P - 4 * R, -Q * Q), 0.0))
-    w0, w1, w2 = w[..., 0], w[..., 1], np.where(Q > 0, -w[..., 2], w[..., 2])
-    y = np.stack([w0 + w1 + w2, w0 - w1 - w2, w1 - w0 - w2, w2 - w0 - w1], axis=-1)
-    return 0.5 * y - s[..., None]
-
-
-def _largest(x):
-    return np.take_along_axis(x, np.argmax(np.abs(x), axis=-1)[..., None], axis=-1)[..., 0]
-
-
 def condition(coeffs, x):
     """cond = sum_k |c_k| |x|^(n-k) / |x p'(x)| (c_0 = 1): relative change of the root x per relative
     change of the coefficients. 0 for an exact root x = 0 with a zero constant term."""
@@ -95,21 +56,82 @@ def condition(coeffs, x):
         return np.where(total == 0, 0.0, total / np.abs(x * dp))
 
 
-def quartic(a, tol=1e-12, max_cond=1e4):
-    """Ascending real roots of x^4 + a1 x^3 + a2 x^2 + a3 x + a4, ``a`` of shape (..., 4); and ``ok``."""
-    a1, a2, a3, a4 = (np.asarray(a, dtype=float)[..., k] for k in range(4))
+_C3 = np.sqrt(3.0)
+
+
+def cubic(b1, b2, b3):
+    """Roots of x^3 + b1 x^2 + b2 x + b3 assumed real (trigonometric form; normwise), shape (3, ...),
+    descending.
+
+    x = t - b1/3 with t^3 + p t + q = 0, t_k = 2 m cos(theta - 2 pi k / 3), m = sqrt(-p/3),
+    cos(3 theta) = (3 q / (2 p)) / m, theta in [0, pi/3]; the three cosines from cos and sin of theta.
+    """
+    s = b1 / 3
+    p = b2 - b1 * s
+    q = b3 - s * (b2 - 2 * s * s)
+    m = np.sqrt(np.maximum(-p / 3, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        r1, _ = newton((a1, a2, a3, a4), _largest(quartic_seeds(a1, a2, a3, a4)), 3)
-        c3 = np.where(r1 != 0, -a4 / r1, 0.0)
-        c2 = np.where(r1 != 0, (c3 - a3) / r1, 0.0)
-        c1 = np.where(r1 != 0, (c2 - a2) / r1, a1)
-        r2, _ = newton((c1, c2, c3), _largest(cubic(c1, c2, c3)), 3)
-        d2 = np.where(r2 != 0, -c3 / r2, 0.0)
-        d1 = np.where(r2 != 0, (d2 - c2) / r2, c1)
+        c = np.where(m > 0, 1.5 * q / (p * m), 0.0)
+    cos = np.cos(np.arccos(np.clip(c, -1.0, 1.0)) / 3)
+    sin = np.sqrt(np.maximum(1 - cos * cos, 0.0))
+    u, v = m * cos, _C3 * m * sin
+    return np.stack([2 * u - s, v - u - s, -v - u - s])
+
+
+def quartic_seeds(a1, a2, a3, a4):
+    """Normwise roots of a real-rooted monic quartic (Ferrari), shape (4, ...).
+
+    x = y - a1/4, y^4 + P y^2 + Q y + R = 0; the resolvent z^3 + 2P z^2 + (P^2 - 4R) z - Q^2
+    has the roots z = (y_i + y_j)^2 >= 0, and y = (+-sqrt z1 +- sqrt z2 +- sqrt z3) / 2 with
+    sqrt z1 sqrt z2 sqrt z3 = -Q.
+    """
+    s = a1 / 4
+    s2 = s * s
+    P = a2 - 6 * s2
+    Q = a3 - 2 * s * (a2 - 4 * s2)
+    R = a4 - s * (a3 - s * (a2 - 3 * s2))
+    w0, w1, w2 = 0.5 * np.sqrt(np.maximum(cubic(2 * P, P * P - 4 * R, -Q * Q), 0.0))
+    w2 = np.where(Q > 0, -w2, w2)
+    return np.stack([w0 + w1 + w2 - s, w0 - w1 - w2 - s, w1 - w0 - w2 - s, w2 - w0 - w1 - s])
+
+
+def _largest(x):
+    """The entry of largest magnitude along axis 0."""
+    best = x[0]
+    for row in x[1:]:
+        best = np.where(np.abs(row) > np.abs(best), row, best)
+    return best
+
+
+def _sort4(x):
+    """Ascending along axis 0 of a (4, ...) array: a five-comparator sorting network."""
+    a, b, c, d = x
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    c, d = np.minimum(c, d), np.maximum(c, d)
+    a, c = np.minimum(a, c), np.maximum(a, c)
+    b, d = np.minimum(b, d), np.maximum(b, d)
+    b, c = np.minimum(b, c), np.maximum(b, c)
+    return np.stack([a, b, c, d], axis=-1)
+
+
+def quartic(a, tol=1e-12, max_cond=1e4):
+    """Ascending real roots of x^4 + a1 x^3 + a2 x^2 + a3 x + a4, ``a`` of shape (..., 4); and ``ok``.
+
+    Internally roots are stacked on a leading axis, so every NumPy loop runs over the points.
+    """
+    a1, a2, a3, a4 = np.ascontiguousarray(np.moveaxis(np.asarray(a, dtype=float), -1, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, _ = newton((a1, a2, a3, a4), _largest(quartic_seeds(a1, a2, a3, a4)), 2)
+        nz = r1 != 0
+        c3 = np.where(nz, -a4 / r1, 0.0)
+        c2 = np.where(nz, (c3 - a3) / r1, 0.0)
+        c1 = np.where(nz, (c2 - a2) / r1, a1)
+        r2, _ = newton((c1, c2, c3), _largest(cubic(c1, c2, c3)), 2)
+        nz = r2 != 0
+        d2 = np.where(nz, -c3 / r2, 0.0)
+        d1 = np.where(nz, (d2 - c2) / r2, c1)
         x3 = -0.5 * (d1 + np.copysign(np.sqrt(np.maximum(d1 * d1 - 4 * d2, 0.0)), d1))
         x4 = np.where(x3 != 0, d2 / x3, 0.0)
-    x = np.stack([r1, r2, x3, x4], axis=-1)
-    coeffs = tuple(c[..., None] for c in (a1, a2, a3, a4))
-    x, dx = newton(coeffs, x, 2)
-    ok = np.all((np.abs(dx) <= tol * np.abs(x)) & (condition(coeffs, x) <= max_cond), axis=-1)
-    return np.sort(x, axis=-1) + 0.0, ok   # + 0.0: no negative zeros
+    x, dx = newton((a1, a2, a3, a4), np.stack([r1, r2, x3, x4]), 1)
+    ok = np.all((np.abs(dx) <= tol * np.abs(x)) & (condition((a1, a2, a3, a4), x) <= max_cond), axis=0)
+    return _sort4(x) + 0.0, ok   # + 0.0: no negative zeros

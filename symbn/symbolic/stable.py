@@ -11,6 +11,7 @@ coefficients share one sign (:func:`nonnegative_basis`), so they evaluate withou
 cancellation.
 """
 import sympy as sp
+from sympy.polys.polyfuncs import horner
 
 from . import symbols as sy
 
@@ -55,9 +56,11 @@ def _rebased(factor):
         return factor
     for shift in (sy.KM1, sy.K - 1, sy.KM2 + 1):
         candidate = sp.expand(factor.xreplace({sy.KM1: shift}))
-        if _same_sign(sp.Poly(candidate, *sorted(candidate.free_symbols, key=sp.default_sort_key))):
+        gens = sorted(candidate.free_symbols, key=sp.default_sort_key)
+        if _same_sign(sp.Poly(candidate, *gens)):
+            candidate = horner(candidate, *gens)   # same-sign terms: Horner stays cancellation-free
             if shift == sy.KM2 + 1:
-                return sp.Piecewise((sp.expand(factor.xreplace({sy.KM1: 0})), sp.Eq(sy.KM1, 0)),
+                return sp.Piecewise((horner(sp.expand(factor.xreplace({sy.KM1: 0})), sy.tau), sp.Eq(sy.KM1, 0)),
                                     (candidate, True))
             return candidate
     return factor
@@ -71,6 +74,8 @@ def nonnegative_basis(expr):
     term; e.g. (K-1)^2 (tau + 1) + (K-1) tau + 2 tau - 1 cancels at K = 2, small tau, but
     equals (K-2)^2 (tau + 1) + 3 (K-2) tau + 2 (K-2) + 4 tau. Factors with no such basis are
     kept (their terms have genuinely mixed signs, e.g. a trace of eigenvalues of both signs).
+    Rebased factors are in Horner form (half the operations; a same-sign Horner scheme
+    evaluates to a few ulps as well).
     """
     def one(f):
         if f.is_Pow and f.exp.is_Rational:
@@ -81,5 +86,11 @@ def nonnegative_basis(expr):
 
 def as_written(expr):
     """``expr`` for display: each Piecewise of :func:`nonnegative_basis` by its general branch (the
-    same polynomial, valid at K = 1 too) and K - 1 written out."""
-    return expr.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[-1].expr).xreplace({sy.KM1: sy.K - 1})
+    same polynomial, valid at K = 1 too), polynomial factors expanded, K - 1 written out."""
+    expr = expr.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[-1].expr)
+    def expanded(f):
+        if f.is_Pow and f.base.is_Add:
+            return sp.expand(f.base) ** f.exp
+        return sp.expand(f) if f.is_Add else f
+    expr = sp.Mul(*[expanded(f) for f in sp.Mul.make_args(expr)])
+    return expr.xreplace({sy.KM1: sy.K - 1})
