@@ -136,7 +136,8 @@ def run(model, K, tau, **settings):
     alpha_run = min(float(p["alpha_max"]), 2 * float(pred["alpha"].max()) + 6 / (eta * float(pred["rate"].min())))
     steps = int(np.ceil(alpha_run * N))
     tr = simulate(model, N, K, K, steps, every=max(1, int(round(p["record"] * N))), **kw)
-    return {**pred, "alpha_exit": plateau_exits(tr) / N, "alpha_run": np.full(len(tr.seeds), steps / N),
+    return {**{k: v for k, v in pred.items() if k != "alpha"}, "alpha_pred": pred["alpha"],
+            "alpha_exit": plateau_exits(tr) / N, "alpha_run": np.full(len(tr.seeds), steps / N),
             "seed": tr.seeds.astype(float), "elapsed": np.full(len(tr.seeds), tr.elapsed)}
 
 
@@ -168,5 +169,5 @@ def data(K=GRID["K"], tau=GRID["tau"], models=GRID["models"], workers=None, **se
         cols["K"] += [k] * n
         cols["tau"] += [t] * n
         for c in COLUMNS[3:]:
-            cols[c] += list(r["alpha" if c == "alpha_pred" else c])
+            cols[c] += list(r[c])
     return {c: v if c == "model" else np.asarray(v, dtype=float) for c, v in cols.items()}
