@@ -171,3 +171,39 @@ def data(K=GRID["K"], tau=GRID["tau"], models=GRID["models"], workers=None, **se
         for c in COLUMNS[3:]:
             cols[c] += list(r[c])
     return {c: v if c == "model" else np.asarray(v, dtype=float) for c, v in cols.items()}
+
+
+SESSION = dict(settings=((2, 1.0), (2, 10.0)), N=1000, eta=0.5, b=1, seeds=8, alpha=600.0, seed=0)
+"""The simulation table of docs/escape.md: order sampler, population normaliser, b = 1."""
+
+
+def plateau_table(models=escape.MODELS, workers=None, **overrides):
+    """Rows (dicts) per (K, tau, model): exits (rule of figures.plateau_exits) and Q, g on the plateau.
+
+    On the plateau = records with |eps_g / eps_g* - 1| < 0.1 (eps_g* of the model's family);
+    Q, g, Q g^2 are means over those records and units, then medians over seeds with any.
+    """
+    from symbn.numeric.figures import _run_jobs, plateau_exits
+    from symbn.numeric import symmetric as sym
+
+    p = {**SESSION, **overrides}
+    N = p["N"]
+    keys = [(m, K, tau) for K, tau in p["settings"] for m in models]
+    kw = dict(N=N, steps=int(p["alpha"] * N), eta=p["eta"], b=p["b"], seeds=p["seeds"], seed=p["seed"],
+              method="order", normalizer="population", every=N // 4)
+    trs = _run_jobs([(m, K, K, {**kw, "tau": tau}) for m, K, tau in keys], workers)
+    rows = []
+    for (m, K, tau), tr in zip(keys, trs):
+        star = float(sym.eps_g_star("vanilla" if m == "vanilla" else "bn", K, tau))
+        on = np.abs(tr.eps_g / star - 1) < 0.1
+        Qd = np.diagonal(tr.Q, axis1=-2, axis2=-1).mean(-1)
+        g = tr.g.mean(-1)
+        have = on.any(axis=1)
+        pick = lambda a: float(np.median([a[s][on[s]].mean() for s in np.flatnonzero(have)])) if have.any() else np.nan  # noqa: E731
+        ex = plateau_exits(tr) / N
+        rows.append(dict(model=m, K=K, tau=tau, exit_median=float(np.median(ex)), exited=int(np.isfinite(ex).sum()),
+                         exits=ex.tolist(), seeds_on_plateau=int(have.sum()), Q=pick(Qd),
+                         g=np.nan if m == "vanilla" else pick(g),
+                         Qg2=np.nan if m == "vanilla" else pick(Qd * tr.g.__pow__(2).mean(-1)),
+                         Q_init=float(Qd[:, 0].mean())))
+    return rows

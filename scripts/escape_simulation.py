@@ -1,0 +1,21 @@
+"""Regenerate the simulation table of docs/escape.md: python scripts/escape_simulation.py
+
+Settings: symbn.numeric.plateau_length.SESSION (N = 1000, eta = 0.5, b = 1, 8 seeds, alpha = 600,
+order sampler, population normaliser). About 4 core-minutes.
+"""
+import time
+
+import numpy as np
+
+from symbn.numeric import plateau_length as pl
+
+t0 = time.perf_counter()
+rows = pl.plateau_table()
+print("| K, tau | model | median exit alpha (exited) | Q on the plateau | g on the plateau | Q g^2 (closure says 1) |")
+print("|---|---|---|---|---|---|")
+f = lambda x: "—" if not np.isfinite(x) else f"{x:.3g}"  # noqa: E731
+for r in rows:
+    ex = "never" if not np.isfinite(r["exit_median"]) else f"{r['exit_median']:.0f}"
+    print(f"| {r['K']}, {r['tau']:g} | {r['model']} | {ex} ({r['exited']}/{len(r['exits'])}) | {f(r['Q'])} | "
+          f"{f(r['g'])} | {f(r['Qg2'])} |")
+print(f"\n({time.perf_counter() - t0:.0f} s)")
