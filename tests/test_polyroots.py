@@ -1,9 +1,9 @@
 """Real roots of real-rooted quartics (symbn.numeric.polyroots) from coefficients rounded from 50 digits.
 
 Tolerance 1e-13 relative per root: coefficients rounded to float64 carry <= 1/2 ulp, and a
-root moves by that times cond = sum_k |a_k x^k| / |x p'(x)|, which is <= ~10 for the test
-polynomials (roots with relative gaps >= 0.5); 1e-13 leaves a ~40x margin over
-10 x 2.2e-16 for the solver's own rounding.
+root moves by that times cond = sum_k |a_k x^k| / |x p'(x)| <= 16 / g^3 = 128 for roots with
+relative gaps g >= 0.5 (the test polynomials; measured max cond 8.8), i.e. <= 1.4e-14;
+1e-13 leaves room for the solver's own few-ulp rounding.
 """
 import mpmath
 import numpy as np
@@ -59,16 +59,12 @@ def test_exact_zero_roots_stay_exact():
 
 def test_multiple_roots_are_flagged():
     # near-double and double roots: ill conditioned in the coefficients (cond ~ 1e9 and infinite)
-    for roots in ([-1.0, 1.0, 1.0 + 1e-9, 4.0], [-1.0, 2.0, 2.0, 3.0]):
+    for roots in ([-1.0, 1.0, 1.0 + 1e-9, 4.0], [-1.0, 2.0, 2.0, 3.0], [-1.0, 1.0, 1.2, 4.0]):
         _, ok = polyroots.quartic(np.array(coefficients(roots)))
         assert not ok
-
-
-def test_condition_number():
-    # p = (x - 1)(x - 2)(x - 4)(x - 8): at x = 1, sum |a_k| = prod(1 + r) = 2*3*5*9 = 270 and
-    # |x p'(x)| = 1*3*7 = 21
-    a = coefficients([1.0, 2.0, 4.0, 8.0])
-    assert polyroots.condition(a, 1.0) == pytest.approx(270 / 21, rel=1e-14)
+    # relative gap 0.25 is the limit: cond <= 16 / 0.25^3 = 1024
+    _, ok = polyroots.quartic(np.array(coefficients([-1.0, 1.0, 1.34, 4.0])))
+    assert ok
 
 
 def test_cubic_and_seeds_are_normwise_accurate():
