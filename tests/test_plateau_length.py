@@ -1,10 +1,10 @@
 """Closure, conservation laws and plateau length in simulation (exact order-parameter sampler).
 
 Tolerances (measured values in docs/escape.md):
-* closure Q = 1/g^2 (a): violation must exceed 10 standard errors over 8 seeds; the
+* closure Q = 1/g^2 (a): violation must exceed 10 standard errors (measured 95 and 140 SE); the
   conservation-law prediction of Q on the plateau (bn-exact Q_ii(0), bn-paper
-  Q_ii(0) - g_i(0)^2 + g^2) must hold to 0.1 absolute: the eta^2 tau/b drift of the
-  conserved quantity up to the plateau, measured 0.01-0.1 here.
+  Q_ii(0) - g_i(0)^2 + g^2) is exceeded only by the eta^2 tau/b drift, which is positive by
+  construction and < 0.15 (measured 0.07-0.09), at least 10x less than the closure's miss.
 * conservation (b): at fixed alpha = 1, halving eta divides the drift of the conserved
   quantity by 4 +- 1 (O(eta^2) per unit alpha; measured 3.8) and that of the other by 2 +- 0.5
   (O(eta); measured 1.6-1.9); at eta = 0.1 the conserved one drifts < 1/4 of the other (measured 1/8).
@@ -41,7 +41,10 @@ def test_closure_fails_and_conservation_laws_predict_Q_on_the_plateau(model):
     assert abs(closure.mean() - 1) > 10 * se
     assert closure.mean() < 0.6
     Q_pred = Qd[use, 0] if model == "bn-exact" else Qd[use, 0] - g2[use, 0] + g2p
-    np.testing.assert_allclose(Qp, Q_pred, atol=0.1)
+    # the eta^2 term only adds to the conserved quantity (bn-exact: Q_ii' - Q_ii = lr^2 |c^T xi_perp|^2;
+    # bn-paper: lr^2 (|c^T xi|^2 - dg^2), |c^T xi|^2 ~ N tau |c|^2); measured 0.07-0.09
+    assert np.all(Qp - Q_pred > 0) and np.all(Qp - Q_pred < 0.15)
+    assert np.all(np.abs(Qp - 1 / g2p) > 10 * (Qp - Q_pred))     # the closure misses by >= 10x more
 
 
 @pytest.mark.parametrize("model", ["bn-exact", "bn-paper"])
