@@ -473,7 +473,7 @@ def plateau_length_figure(out, workers=None):
     cols = pl.data(workers=workers)
     plt = _pyplot()
     models = pl.GRID["models"]
-    fig, axes = plt.subplots(1, len(models), figsize=(13.5, 4.6), sharex=True, sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(1, len(models), figsize=(13.5, 5), sharex=True, sharey=True, constrained_layout=True)
     markers = dict(zip(pl.GRID["K"], "osD^v"))
     colors = dict(zip(pl.GRID["tau"], COLORS))
     model = np.asarray(cols["model"])
@@ -511,10 +511,10 @@ def plateau_length_figure(out, workers=None):
     handles = axes[0].get_legend_handles_labels()[0]
     handles += [Line2D([], [], color="0.3", marker=markers[K], ls="", label=f"K = M = {K}") for K in pl.GRID["K"]]
     handles += [Line2D([], [], color=colors[t], marker="s", ls="", label=rf"$\tau$ = {t:g}") for t in pl.GRID["tau"]]
-    fig.legend(handles=handles, loc="outside right center", fontsize=8)
+    axes[0].legend(handles=handles, loc="upper left", fontsize=7.5, ncol=2)
     s = pl.PLATEAU
     fig.suptitle(f"Plateau length: linear theory (Jacobian escape rate $\\lambda$ at the plateau the run reaches, "
-                 f"$d_0$ = unstable projection of the initial state) vs SGD; $N = {s['N']}$, $\\eta = {s['eta']:g}$, "
+                 f"$d_0$ = unstable projection of the initial state)\nvs SGD: $N = {s['N']}$, $\\eta = {s['eta']:g}$, "
                  f"$b = {s['b']}$, {s['seeds']} seeds (small: per seed, prediction $\\leq 0$ at the left edge; large: "
                  f"median, 10–90%)", fontsize=9.5)
     return save(out, "plateau_length", fig, cols)
