@@ -78,11 +78,11 @@ def gradient(K, tau):
     x0 = K - 1
     x1 = K + tau*x0
     x2 = 1/(numpy.pi*numpy.sqrt(2*tau + x1))
-    x3 = 2*K**(3/2)*tau**(3/2)*x2/x1
+    x3 = 2*(K*numpy.sqrt(K))*(tau*numpy.sqrt(tau))*x2/x1
     out = numpy.empty(K.shape + (4,))
     out[..., 0] = -x3
     out[..., 1] = -x0*x3
-    out[..., 2] = K**2*tau**2*x2/x1**(3/2)
+    out[..., 2] = K**2*tau**2*x2/(x1*numpy.sqrt(x1))
     out[..., 3] = 0
     return out
 
@@ -95,14 +95,14 @@ def hessian(K, tau):
     x1 = tau*x0
     x2 = K + x1
     x3 = 2*tau
-    x4 = 1/(numpy.pi*(x2 + x3)**(3/2))
+    x4 = 1/(numpy.pi*((x2 + x3)*numpy.sqrt(x2 + x3)))
     x5 = K**2*x4
     x6 = 2*x5
-    x7 = tau**4*x6/x2**(5/2)
+    x7 = (tau*tau*tau*tau)*x6/(x2*x2*numpy.sqrt(x2))
     x8 = tau + 1
-    x9 = K**(7/2)*tau**(5/2)*x4*x8**2/x2**3
+    x9 = (K*K*K*numpy.sqrt(K))*(tau*tau*numpy.sqrt(tau))*x4*x8**2/(x2*x2*x2)
     x10 = x4*x8
-    x11 = K**(5/2)*x10/numpy.sqrt(x2)
+    x11 = (K*K*numpy.sqrt(K))*x10/numpy.sqrt(x2)
     x12 = -x11*x3
     x13 = x0*x9
     x14 = -2*x1*x11
@@ -110,7 +110,7 @@ def hessian(K, tau):
     x16 = tau**2
     x17 = x0**2
     x18 = 3*x17
-    x19 = K**3*tau**(3/2)*x10/x2
+    x19 = (K*K*K)*(tau*numpy.sqrt(tau))*x10/x2
     out = numpy.empty(K.shape + (4, 4))
     out[..., 0, 0] = -x7
     out[..., 0, 1] = 0
@@ -122,12 +122,12 @@ def hessian(K, tau):
     out[..., 1, 3] = x14
     out[..., 2, 0] = x9
     out[..., 2, 1] = x13
-    out[..., 2, 2] = -1/2*tau**3*x5*(6*K + 6*x0*x16 + 12*x1 + x15*x17 + x15 + x16*x18 + x16 + x18 - 3)/x2**(7/2)
+    out[..., 2, 2] = -1/2*(tau*tau*tau)*x5*(6*K + 6*x0*x16 + 12*x1 + x15*x17 + x15 + x16*x18 + x16 + x18 - 3)/(x2*x2*x2*numpy.sqrt(x2))
     out[..., 2, 3] = x19
     out[..., 3, 0] = x12
     out[..., 3, 1] = x14
     out[..., 3, 2] = x19
-    out[..., 3, 3] = x2**(3/2)*x6
+    out[..., 3, 3] = (x2*numpy.sqrt(x2))*x6
     return out
 
 
@@ -144,30 +144,30 @@ def charpoly(K, tau):
     x4 = 20*KM1
     x5 = KM1**2
     x6 = 40*x5
-    x7 = KM1**3
+    x7 = (KM1*KM1*KM1)
     x8 = 40*x7
-    x9 = KM1**4
+    x9 = (KM1*KM1*KM1*KM1)
     x10 = 20*x9
-    x11 = KM1**5
+    x11 = (KM1*KM1*KM1*KM1*KM1)
     x12 = 4*x11
-    x13 = tau**3
+    x13 = (tau*tau*tau)
     x14 = 3*x13
-    x15 = tau**4
+    x15 = (tau*tau*tau*tau)
     x16 = 10*x15
-    x17 = tau**5
+    x17 = (tau*tau*tau*tau*tau)
     x18 = 80*tau
     x19 = 120*x7
     x20 = 20*x11
     x21 = tau**2
     x22 = 40*x11
-    x23 = x1**(-6.0)
+    x23 = (1/(x1*x1*x1*x1*x1*x1))
     x24 = numpy.equal(KM1, 0)
     x25 = 4*tau
     out = numpy.empty(K.shape + (4,))
-    out[..., 0] = -1/2*x0**2*(-6*KM1*x13 - 10*KM1*x17 + tau*x19 + tau*x20 + tau*x4 + x10*x15 + x10 + x12*x17 + x12 + x13*x22 + x13*x8 + 80*x13*x9 - x14*x5 - x14 + x15*x20 - x15*x4 - x16*x5 - x16 - 7*x17*x5 - x17 + x18*x5 + x18*x9 + x19*x21 + x21*x22 + x21*x6 + 120*x21*x9 + x4 + x6 + x8 + 4)/(numpy.pi*x1**(7/2)*x3**(3/2))
-    out[..., 1] = -x0**4*x21*x23*numpy.select([x24,True], [tau*(tau*(tau*(tau*(tau*(3 - x2) + 4) + 3) + 16) + 12) + 4,KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau*(tau*(tau*(tau*(x25 + 28) + 84) + 140) + 140) + 84) + 28) + 4) + tau*(tau*(tau*(tau*(tau*(tau*(36*tau + 272) + 876) + 1560) + 1660) + 1056) + 372) + 56) + tau*(tau*(tau*(tau*(tau*(tau*(152*tau + 1212) + 4124) + 7760) + 8720) + 5852) + 2172) + 344) + tau*(tau*(tau*(tau*(tau*(tau*(397*tau + 3284) + 11622) + 22804) + 26781) + 18816) + 7320) + 1216) + tau*(tau*(tau*(tau*(tau*(tau*(690*tau + 5900) + 21560) + 43700) + 53110) + 38720) + 15680) + 2720) + tau*(tau*(tau*(tau*(tau*(tau*(795*tau + 7066) + 26749) + 55960) + 70042) + 52608) + 22016) + 3968) + tau*(tau*(tau*(tau*(tau*(tau*(570*tau + 5380) + 21318) + 46360) + 59932) + 46272) + 19904) + 3712) + tau*(tau*(tau*(tau*(tau*(tau*(218*tau + 2324) + 9812) + 22400) + 30184) + 24064) + 10624) + 2048) + tau*(tau*(tau*(tau*(tau*(tau*(30*tau + 424) + 1976) + 4768) + 6768) + 5632) + 2560) + 512], default=numpy.nan)/(numpy.pi**2*x3**3)
-    out[..., 2] = -2*tau**6*x0**6*numpy.select([x24,True], [tau*(x25 + 2),KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau*(tau*(tau*(x25 + 24) + 60) + 80) + 60) + 24) + 4) + tau*(tau*(tau*(tau*(tau*(38*tau + 242) + 640) + 900) + 710) + 298) + 52) + tau*(tau*(tau*(tau*(tau*(162*tau + 1076) + 2972) + 4368) + 3602) + 1580) + 288) + tau*(tau*(tau*(tau*(tau*(389*tau + 2699) + 7759) + 11853) + 10160) + 4636) + 880) + tau*(tau*(tau*(tau*(tau*(560*tau + 4075) + 12226) + 19395) + 17212) + 8128) + 1600) + tau*(tau*(tau*(tau*(tau*(483*tau + 3676) + 11551) + 19086) + 17512) + 8512) + 1728) + tau*(tau*(tau*(tau*(tau*(230*tau + 1830) + 6024) + 10420) + 9904) + 4928) + 1024) + tau*(tau*(tau*(tau*(tau*(46*tau + 388) + 1332) + 2424) + 2400) + 1216) + 256], default=numpy.nan)/(numpy.pi**3*x1**(15/2)*x3**(9/2))
-    out[..., 3] = -8*KM1*tau**11*x0**8*x23/(numpy.pi**4*x3**5)
+    out[..., 0] = -1/2*x0**2*(-6*KM1*x13 - 10*KM1*x17 + tau*x19 + tau*x20 + tau*x4 + x10*x15 + x10 + x12*x17 + x12 + x13*x22 + x13*x8 + 80*x13*x9 - x14*x5 - x14 + x15*x20 - x15*x4 - x16*x5 - x16 - 7*x17*x5 - x17 + x18*x5 + x18*x9 + x19*x21 + x21*x22 + x21*x6 + 120*x21*x9 + x4 + x6 + x8 + 4)/(numpy.pi*(x1*x1*x1*numpy.sqrt(x1))*(x3*numpy.sqrt(x3)))
+    out[..., 1] = -(x0*x0*x0*x0)*x21*x23*numpy.select([x24,True], [tau*(tau*(tau*(tau*(tau*(3 - x2) + 4) + 3) + 16) + 12) + 4,KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau*(tau*(tau*(tau*(x25 + 28) + 84) + 140) + 140) + 84) + 28) + 4) + tau*(tau*(tau*(tau*(tau*(tau*(36*tau + 272) + 876) + 1560) + 1660) + 1056) + 372) + 56) + tau*(tau*(tau*(tau*(tau*(tau*(152*tau + 1212) + 4124) + 7760) + 8720) + 5852) + 2172) + 344) + tau*(tau*(tau*(tau*(tau*(tau*(397*tau + 3284) + 11622) + 22804) + 26781) + 18816) + 7320) + 1216) + tau*(tau*(tau*(tau*(tau*(tau*(690*tau + 5900) + 21560) + 43700) + 53110) + 38720) + 15680) + 2720) + tau*(tau*(tau*(tau*(tau*(tau*(795*tau + 7066) + 26749) + 55960) + 70042) + 52608) + 22016) + 3968) + tau*(tau*(tau*(tau*(tau*(tau*(570*tau + 5380) + 21318) + 46360) + 59932) + 46272) + 19904) + 3712) + tau*(tau*(tau*(tau*(tau*(tau*(218*tau + 2324) + 9812) + 22400) + 30184) + 24064) + 10624) + 2048) + tau*(tau*(tau*(tau*(tau*(tau*(30*tau + 424) + 1976) + 4768) + 6768) + 5632) + 2560) + 512], default=numpy.nan)/(numpy.pi**2*(x3*x3*x3))
+    out[..., 2] = -2*(tau*tau*tau*tau*tau*tau)*(x0*x0*x0*x0*x0*x0)*numpy.select([x24,True], [tau*(x25 + 2),KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau*(tau*(tau*(x25 + 24) + 60) + 80) + 60) + 24) + 4) + tau*(tau*(tau*(tau*(tau*(38*tau + 242) + 640) + 900) + 710) + 298) + 52) + tau*(tau*(tau*(tau*(tau*(162*tau + 1076) + 2972) + 4368) + 3602) + 1580) + 288) + tau*(tau*(tau*(tau*(tau*(389*tau + 2699) + 7759) + 11853) + 10160) + 4636) + 880) + tau*(tau*(tau*(tau*(tau*(560*tau + 4075) + 12226) + 19395) + 17212) + 8128) + 1600) + tau*(tau*(tau*(tau*(tau*(483*tau + 3676) + 11551) + 19086) + 17512) + 8512) + 1728) + tau*(tau*(tau*(tau*(tau*(230*tau + 1830) + 6024) + 10420) + 9904) + 4928) + 1024) + tau*(tau*(tau*(tau*(tau*(46*tau + 388) + 1332) + 2424) + 2400) + 1216) + 256], default=numpy.nan)/((numpy.pi*numpy.pi*numpy.pi)*(x1*x1*x1*x1*x1*x1*x1*numpy.sqrt(x1))*(x3*x3*x3*x3*numpy.sqrt(x3)))
+    out[..., 3] = -8*KM1*tau**11*(x0*x0*x0*x0*x0*x0*x0*x0)*x23/((numpy.pi*numpy.pi*numpy.pi*numpy.pi)*(x3*x3*x3*x3*x3))
     return out
 
 
@@ -201,9 +201,9 @@ def jacobian_paper(K, tau, Q0):
     x9 = 3*tau + x4 + x8 - 1
     x10 = x4*x6 + x5 + 5*x7 + x9
     x11 = K + x7
-    x12 = x11**(3/2)
+    x12 = (x11*numpy.sqrt(x11))
     x13 = Q0**(-1.0)
-    x14 = 1/(numpy.pi*(x11 + x6)**(3/2))
+    x14 = 1/(numpy.pi*((x11 + x6)*numpy.sqrt(x11 + x6)))
     x15 = x13*x14
     x16 = x15/x12
     x17 = x16*x6
@@ -214,7 +214,7 @@ def jacobian_paper(K, tau, Q0):
     x22 = x14*x21
     x23 = tau*x22
     x24 = numpy.sqrt(K)
-    x25 = 1/(Q0**(3/2)*x24)
+    x25 = 1/((Q0*numpy.sqrt(Q0))*x24)
     x26 = x23*x25*(x19 + x20 + x9)
     x27 = x22*x25*x3
     x28 = numpy.sqrt(tau)
@@ -223,8 +223,8 @@ def jacobian_paper(K, tau, Q0):
     x31 = 1/numpy.sqrt(Q0)
     x32 = 2*x31
     x33 = -x24*x30*x32
-    x34 = x0**3
-    x35 = K**(3/2)
+    x34 = (x0*x0*x0)
+    x35 = (K*numpy.sqrt(K))
     x36 = tau + 1
     x37 = 4*x31*x35*x36
     x38 = x23*x37
@@ -290,7 +290,7 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x16 = x11*x15
     x17 = R*S
     x18 = x17*x8
-    x19 = g**3
+    x19 = (g*g*g)
     x20 = 1/numpy.sqrt(Q)
     x21 = numpy.sqrt(tau)
     x22 = x20*x21
@@ -298,7 +298,7 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x24 = R*x23
     x25 = -R*g*x20*x21*x3
     x26 = -x24 - x25
-    x27 = g**4
+    x27 = (g*g*g*g)
     x28 = -x3**2
     x29 = x27 + x28
     x30 = -x29
@@ -309,13 +309,13 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x35 = -x34*x8
     x36 = 1/numpy.sqrt(x35 + x4)
     x37 = R*x21
-    x38 = C/Q**(3/2)
+    x38 = C/(Q*numpy.sqrt(Q))
     x39 = x19*x38
     x40 = x37*x39
     x41 = -S*g*x20*x21*x3
     x42 = -x40 - x41
     x43 = C**2
-    x44 = Q**(-2.0)
+    x44 = (1/(Q*Q))
     x45 = x43*x44
     x46 = x27*x45
     x47 = x28 + x46
@@ -340,13 +340,13 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x66 = -x27*x64 - x65
     x67 = x49*x62
     x68 = x2*x30
-    x69 = g**6
+    x69 = (g*g*g*g*g*g)
     x70 = 2*x69
     x71 = x27*x3
     x72 = 2*x71
     x73 = x70 - x72
     x74 = x29*x3
-    x75 = numpy.pi**(-2.0)
+    x75 = (1/(numpy.pi*numpy.pi))
     x76 = x31*x75
     x77 = 4*x76
     x78 = 2*x7
@@ -388,7 +388,7 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x114 = x113 + x73
     x115 = x100 + x113
     x116 = R*x22
-    x117 = g**5
+    x117 = (g*g*g*g*g)
     x118 = 2*x117
     x119 = x24*x3
     x120 = g*x30
@@ -414,7 +414,7 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x140 = 4*x139*x53
     x141 = x138*x140
     x142 = x2*x48
-    x143 = C**3/Q**3
+    x143 = (C*C*C)/(Q*Q*Q)
     x144 = x143*x70
     x145 = x144 + x99
     x146 = x3*x47
@@ -434,7 +434,7 @@ def rhs_paper(R, S, Q, C, g, K, tau, eta, b):
     x160 = x149 + x159 - x94
     x161 = g*x48
     x162 = x116*x161
-    x163 = Q**(-5/2)
+    x163 = (1/(Q*Q*numpy.sqrt(Q)))
     x164 = x118*x163*x43*x56 + x128
     x165 = x3*x48
     x166 = x145 + x165
@@ -479,25 +479,25 @@ def jacobian_exact(K, tau, Q0):
     x7 = 4*K + x1*x4 + x3*x5 + x4 + x5 + 8*x6 - 2
     x8 = 2*tau
     x9 = K + x6
-    x10 = x9**(3/2)
+    x10 = (x9*numpy.sqrt(x9))
     x11 = Q0**(-1.0)
     x12 = numpy.pi**(-1.0)
     x13 = x8 + x9
-    x14 = x12/x13**(3/2)
+    x14 = x12/(x13*numpy.sqrt(x13))
     x15 = x11*x14
     x16 = x15/x10
     x17 = x16*x8
     x18 = x1 + 4*x2 + x7
     x19 = 2*x6
-    x20 = x12/(numpy.sqrt(K)*Q0**(3/2)*numpy.sqrt(x13)*numpy.sqrt(x9))
+    x20 = x12/(numpy.sqrt(K)*(Q0*numpy.sqrt(Q0))*numpy.sqrt(x13)*numpy.sqrt(x9))
     x21 = x20*x8
     x22 = x19*x20
     x23 = 2*K
     x24 = 4*x3
-    x25 = x0**3
+    x25 = (x0*x0*x0)
     x26 = 2*x25
     x27 = numpy.sqrt(tau)*(tau + 1)
-    x28 = 2*K**(3/2)*x14*x27/numpy.sqrt(Q0)
+    x28 = 2*(K*numpy.sqrt(K))*x14*x27/numpy.sqrt(Q0)
     x29 = x14*x23
     out = numpy.empty(K.shape + (5, 5))
     out[..., 0, 0] = -x17*(3*x2 + x7)
@@ -556,13 +556,13 @@ def rhs_exact(R, S, Q, C, g, K, tau, eta, b):
     x21 = tau*x20
     x22 = S*x21
     x23 = x22*x5
-    x24 = g**3
+    x24 = (g*g*g)
     x25 = x0*x1
     x26 = x24*x25
     x27 = R*x26
     x28 = -R*g*x0*x1*x6
     x29 = -x27 - x28
-    x30 = g**4
+    x30 = (g*g*g*g)
     x31 = -x6**2
     x32 = x30 + x31
     x33 = -x32
@@ -573,13 +573,13 @@ def rhs_exact(R, S, Q, C, g, K, tau, eta, b):
     x38 = -x11*x37
     x39 = 1/numpy.sqrt(x38 + x7)
     x40 = R*x1
-    x41 = C/Q**(3/2)
+    x41 = C/(Q*numpy.sqrt(Q))
     x42 = x24*x41
     x43 = x40*x42
     x44 = -S*g*x0*x1*x6
     x45 = -x43 - x44
     x46 = C**2
-    x47 = Q**(-2.0)
+    x47 = (1/(Q*Q))
     x48 = x46*x47
     x49 = x30*x48
     x50 = x31 + x49
@@ -602,13 +602,13 @@ def rhs_exact(R, S, Q, C, g, K, tau, eta, b):
     x67 = -x44 - x65
     x68 = 2*x14*x15*x16*x55*x63 + 2*x14*x15*x16*x55 - x59*x63 - x59 - x61
     x69 = x33*x5
-    x70 = g**6
+    x70 = (g*g*g*g*g*g)
     x71 = 2*x70
     x72 = x30*x6
     x73 = 2*x72
     x74 = x71 - x73
     x75 = x32*x6
-    x76 = numpy.pi**(-2.0)
+    x76 = (1/(numpy.pi*numpy.pi))
     x77 = x34*x76
     x78 = 4*x77
     x79 = 2*x30
@@ -649,7 +649,7 @@ def rhs_exact(R, S, Q, C, g, K, tau, eta, b):
     x114 = x113 + x74
     x115 = x100 + x113
     x116 = R*x25
-    x117 = g**5
+    x117 = (g*g*g*g*g)
     x118 = 2*x117
     x119 = x27*x6
     x120 = g*x33
@@ -676,7 +676,7 @@ def rhs_exact(R, S, Q, C, g, K, tau, eta, b):
     x141 = 4*x140*x63
     x142 = x139*x141
     x143 = x5*x51
-    x144 = C**3/Q**3
+    x144 = (C*C*C)/(Q*Q*Q)
     x145 = x144*x71
     x146 = x145 + x99
     x147 = x50*x6
@@ -697,7 +697,7 @@ def rhs_exact(R, S, Q, C, g, K, tau, eta, b):
     x162 = x151 + x161 - x94
     x163 = g*x51
     x164 = x116*x163
-    x165 = Q**(-5/2)
+    x165 = (1/(Q*Q*numpy.sqrt(Q)))
     x166 = x118*x165*x46*x64 + x128
     x167 = x51*x6
     x168 = x146 + x167

@@ -77,7 +77,7 @@ def gradient(K, tau):
     x2 = tau*x1
     x3 = K + x2
     x4 = 1/(numpy.pi*numpy.sqrt(x0 + x3))
-    x5 = K**(3/2)*x0*x4
+    x5 = (K*numpy.sqrt(K))*x0*x4
     x6 = K*numpy.sqrt(x3)*x4
     out = numpy.empty(K.shape + (4,))
     out[..., 0] = -x5
@@ -96,12 +96,12 @@ def hessian(K, tau):
     x2 = tau*x1
     x3 = K + x2
     x4 = numpy.sqrt(x3)
-    x5 = 1/(numpy.pi*(2*tau + x3)**(3/2))
-    x6 = tau**3*x5
+    x5 = 1/(numpy.pi*((2*tau + x3)*numpy.sqrt(2*tau + x3)))
+    x6 = (tau*tau*tau)*x5
     x7 = 2*x0*x6/x4
     x8 = tau**2*x5
     x9 = x8*(tau + 1)
-    x10 = K**(5/2)*x9
+    x10 = (K*K*numpy.sqrt(K))*x9
     x11 = x1*x10
     x12 = K*x4
     x13 = -x0*x1*x4*x9
@@ -143,10 +143,10 @@ def charpoly(K, tau):
     x9 = 55*tau
     x10 = x3 - 1
     out = numpy.empty(K.shape + (4,))
-    out[..., 0] = tau**2*x2*x6*(KM1*(tau*(tau + 9) + 4) + 5*tau + 4)/(numpy.pi*x4**(3/2))
-    out[..., 1] = -tau**4*x6*numpy.select([x8,True], [2 - x7,KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau*(x3 + 10) + 18) + 14) + 4) + tau*(tau*(tau*(16*tau + 86) + 164) + 134) + 40) + tau*(tau*(tau*(x9 + 312) + 619) + 528) + 166) + tau*(tau*(tau*(101*tau + 606) + 1227) + 1092) + 368) + tau*(tau*(tau*(103*tau + 658) + 1326) + 1240) + 464) + tau*(tau*(tau*(x9 + 376) + 724) + 720) + 320) + tau*(tau*(tau*(12*tau + 88) + 152) + 160) + 96], default=numpy.nan)/(numpy.pi**2*x1*x4**3)
-    out[..., 2] = -KM1*tau**7*x2*x5**5*numpy.select([x8,True], [-x10,KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau + 3) + 3) + 1) + tau*(tau*(7*tau + 24) + 27) + 10) + tau*(tau*(19*tau + 73) + 88) + 34) + tau*(tau*(21*tau + 96) + 118) + 48) + tau*(tau*(8*tau + 44) + 52) + 24], default=numpy.nan)/(numpy.pi**3*x4**(9/2))
-    out[..., 3] = -2*KM1**2*tau**10*x1*x5**6*numpy.select([x8,True], [x10,KM2*(KM2*x0 + 3*tau + 2) + x7], default=numpy.nan)/(numpy.pi**4*x4**6)
+    out[..., 0] = tau**2*x2*x6*(KM1*(tau*(tau + 9) + 4) + 5*tau + 4)/(numpy.pi*(x4*numpy.sqrt(x4)))
+    out[..., 1] = -(tau*tau*tau*tau)*x6*numpy.select([x8,True], [2 - x7,KM2*(KM2*(KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau*(x3 + 10) + 18) + 14) + 4) + tau*(tau*(tau*(16*tau + 86) + 164) + 134) + 40) + tau*(tau*(tau*(x9 + 312) + 619) + 528) + 166) + tau*(tau*(tau*(101*tau + 606) + 1227) + 1092) + 368) + tau*(tau*(tau*(103*tau + 658) + 1326) + 1240) + 464) + tau*(tau*(tau*(x9 + 376) + 724) + 720) + 320) + tau*(tau*(tau*(12*tau + 88) + 152) + 160) + 96], default=numpy.nan)/(numpy.pi**2*x1*(x4*x4*x4))
+    out[..., 2] = -KM1*(tau*tau*tau*tau*tau*tau*tau)*x2*(x5*x5*x5*x5*x5)*numpy.select([x8,True], [-x10,KM2*(KM2*(KM2*(KM2*(tau*(tau*(tau + 3) + 3) + 1) + tau*(tau*(7*tau + 24) + 27) + 10) + tau*(tau*(19*tau + 73) + 88) + 34) + tau*(tau*(21*tau + 96) + 118) + 48) + tau*(tau*(8*tau + 44) + 52) + 24], default=numpy.nan)/((numpy.pi*numpy.pi*numpy.pi)*(x4*x4*x4*x4*numpy.sqrt(x4)))
+    out[..., 3] = -2*KM1**2*tau**10*x1*(x5*x5*x5*x5*x5*x5)*numpy.select([x8,True], [x10,KM2*(KM2*x0 + 3*tau + 2) + x7], default=numpy.nan)/((numpy.pi*numpy.pi*numpy.pi*numpy.pi)*(x4*x4*x4*x4*x4*x4))
     return out
 
 
@@ -165,16 +165,16 @@ def jacobian(K, tau):
     x8 = 2*K + 3*tau + x4*x6 + x4 + x5 + 5*x7 - 1
     x9 = K + x7
     x10 = numpy.sqrt(x9)
-    x11 = 1/(numpy.pi*(x6 + x9)**(3/2))
+    x11 = 1/(numpy.pi*((x6 + x9)*numpy.sqrt(x6 + x9)))
     x12 = x11/x10
     x13 = x12*x6
     x14 = x1 + 3*x2 + x8
     x15 = x11*x9/numpy.sqrt(K)
     x16 = x1*x15*(K + 2)
     x17 = x15*x3
-    x18 = x0**3
+    x18 = (x0*x0*x0)
     x19 = 4*x11*(tau + 1)
-    x20 = K**(3/2)*x19
+    x20 = (K*numpy.sqrt(K))*x19
     x21 = tau*x20
     x22 = x20*x7
     x23 = K*x10
@@ -258,7 +258,7 @@ def rhs(R, S, Q, C, K, tau, eta, b):
     x51 = -C*tau*x8
     x52 = -x50 - x51
     x53 = x37*x47
-    x54 = tau**3
+    x54 = (tau*tau*tau)
     x55 = 2*x54
     x56 = Q*x55
     x57 = x4*x56
@@ -268,7 +268,7 @@ def rhs(R, S, Q, C, K, tau, eta, b):
     x61 = x57 + x60
     x62 = x22*x6
     x63 = abs(-x57 + x59 + x62)**(-1.0)
-    x64 = numpy.pi**(-2.0)
+    x64 = (1/(numpy.pi*numpy.pi))
     x65 = x24*x64
     x66 = 4*x65
     x67 = x0*x66
@@ -279,7 +279,7 @@ def rhs(R, S, Q, C, K, tau, eta, b):
     x72 = x26*x56
     x73 = -x71 + x72
     x74 = x23*x7
-    x75 = Q**3*x55
+    x75 = (Q*Q*Q)*x55
     x76 = x20*x8
     x77 = 2*x76
     x78 = x75 - x77
@@ -333,7 +333,7 @@ def rhs(R, S, Q, C, K, tau, eta, b):
     x126 = 8*x119
     x127 = tau*x36
     x128 = x36*x7
-    x129 = C**3*x54
+    x129 = (C*C*C)*x54
     x130 = 2*x129
     x131 = x130 + x82
     x132 = x35*x8

@@ -92,38 +92,42 @@ def _largest(x):
     return best
 
 
-def _sort4(x):
-    """Ascending along axis 0 of a (4, ...) array: a five-comparator sorting network."""
-    a, b, c, d = x
+def _sort4(a, b, c, d):
+    """Four arrays sorted elementwise (a five-comparator sorting network)."""
     a, b = np.minimum(a, b), np.maximum(a, b)
     c, d = np.minimum(c, d), np.maximum(c, d)
     a, c = np.minimum(a, c), np.maximum(a, c)
     b, d = np.minimum(b, d), np.maximum(b, d)
     b, c = np.minimum(b, c), np.maximum(b, c)
-    return np.stack([a, b, c, d], axis=-1)
+    return a, b, c, d
+
+
+def _nonzero(x):
+    return np.where(x == 0, 1.0, x)
 
 
 def quartic(a, tol=1e-12, min_gap=0.25):
     """Ascending real roots of x^4 + a1 x^3 + a2 x^2 + a3 x + a4, ``a`` of shape (..., 4); and ``ok``.
 
-    Internally roots are stacked on a leading axis, so every NumPy loop runs over the points.
+    Internally the roots are separate arrays (or stacked on a leading axis), so every NumPy
+    loop runs over the points.
     """
     a1, a2, a3, a4 = np.ascontiguousarray(np.moveaxis(np.asarray(a, dtype=float), -1, 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         r1, _ = newton((a1, a2, a3, a4), _largest(quartic_seeds(a1, a2, a3, a4)), 2)
-        nz = r1 != 0
-        c3 = np.where(nz, -a4 / r1, 0.0)
-        c2 = np.where(nz, (c3 - a3) / r1, 0.0)
-        c1 = np.where(nz, (c2 - a2) / r1, a1)
+        r = _nonzero(r1)                 # r1 = 0 only for p = x^4, where every c below is 0 too
+        c3 = -a4 / r
+        c2 = (c3 - a3) / r
+        c1 = (c2 - a2) / r
         r2, _ = newton((c1, c2, c3), _largest(cubic(c1, c2, c3)), 2)
-        nz = r2 != 0
-        d2 = np.where(nz, -c3 / r2, 0.0)
-        d1 = np.where(nz, (d2 - c2) / r2, c1)
+        r = _nonzero(r2)
+        d2 = -c3 / r
+        d1 = (d2 - c2) / r
         x3 = -0.5 * (d1 + np.copysign(np.sqrt(np.maximum(d1 * d1 - 4 * d2, 0.0)), d1))
-        x4 = np.where(x3 != 0, d2 / x3, 0.0)
+        x4 = d2 / _nonzero(x3)           # x3 = 0 only if d1 = d2 = 0
     x, dx = newton((a1, a2, a3, a4), np.stack([r1, r2, x3, x4]), 1)
     ok = np.all(np.abs(dx) <= tol * np.abs(x), axis=0)
-    x = _sort4(x) + 0.0   # + 0.0: no negative zeros
-    lo, hi = x[..., :-1], x[..., 1:]
-    separated = (hi - lo >= min_gap * np.maximum(np.abs(lo), np.abs(hi))) | ((lo == 0) & (hi == 0))
-    return x, ok & np.all(separated, axis=-1)
+    x = _sort4(*(x + 0.0))               # + 0.0: no negative zeros
+    for lo, hi in zip(x[:-1], x[1:]):
+        ok &= (hi - lo >= min_gap * np.maximum(np.abs(lo), np.abs(hi))) | ((lo == 0) & (hi == 0))
+    return np.stack(x, axis=-1), ok
