@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -194,6 +195,21 @@ def _simulate_job(job):
     return simulate(model, kw.pop("N"), K, M, kw.pop("steps"), **kw)
 
 
+class _Progress:
+    """'k/n simulation jobs done' on stderr, rewritten in place (only on a terminal)."""
+
+    def __init__(self, n):
+        self.n, self.done = n, 0
+        self.show = sys.stderr.isatty()
+
+    def __call__(self, result):
+        self.done += 1
+        if self.show:
+            end = "\n" if self.done == self.n else ""
+            print(f"\r  {self.done}/{self.n} simulation jobs done", end=end, file=sys.stderr, flush=True)
+        return result
+
+
 def _run_jobs(jobs, workers=None, fn=None):
     """Results of ``fn`` (default :func:`_simulate_job`: Trajectories) for ``jobs``, in order.
 
@@ -208,13 +224,14 @@ def _run_jobs(jobs, workers=None, fn=None):
     """
     jobs = [(m, K, M, dict(kw)) for m, K, M, kw in jobs]
     fn = _simulate_job if fn is None else fn
+    progress = _Progress(len(jobs))
     if workers is None:
         workers = int(os.environ.get("SYMBN_WORKERS", 0)) or (os.cpu_count() or 1)
     workers = min(len(jobs), max(1, int(workers)))
     if workers <= 1:
-        return [fn(j) for j in jobs]
+        return [progress(fn(j)) for j in jobs]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     cost = [kw["steps"] * kw.get("b", 1) ** 0.5 * K * kw.get("seeds", 1) ** 0.3 for _, K, _, kw in jobs]
@@ -222,9 +239,11 @@ def _run_jobs(jobs, workers=None, fn=None):
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
     except (OSError, NotImplementedError, ImportError):                  # no process pools here
-        return [fn(j) for j in jobs]
+        return [progress(fn(j)) for j in jobs]
     try:
         futures = {i: pool.submit(fn, jobs[i]) for i in order}
+        for f in as_completed(futures.values()):
+            progress(None)
         return [futures[i].result() for i in range(len(jobs))]
     except BaseException:                                                # Ctrl-C or a failed job
         procs = list((getattr(pool, "_processes", None) or {}).values())
