@@ -257,10 +257,6 @@ def _run_jobs(jobs, workers=None, fn=None):
         pool.shutdown(wait=True)
 
 
-def _family(model):
-    return "vanilla" if model == "vanilla" else "bn"
-
-
 def fig3_data(panels=FIG3_PANELS, models=FIG3_MODELS, workers=None, **overrides):
     """Simulations of Fig. 3: {(model, K, tau): Trajectory}; settings FIG3 updated by ``overrides``."""
     kw = {**FIG3, **overrides}
@@ -277,7 +273,7 @@ def plateau_exits(tr, fraction=0.5):
     """
     from symbn.numeric.simulate import plateau
 
-    height = float(sym.eps_g_star(_family(tr.model), tr.K, tr.tau))
+    height = float(sym.eps_g_star(tr.model, tr.K, tr.tau))
     return plateau(tr.alpha, tr.eps_g, height=height, fraction=fraction).exit_alpha * tr.N
 
 
@@ -393,7 +389,7 @@ def fig3_theory(out, workers=None):
             cols["alpha"] += list(tr.alpha)
             cols["eps_g_sim"] += list(tr.eps_g[s])
             cols["eps_g_ode"] += list(E[s])
-        top.axhline(float(sym.eps_g_star(_family(model), p["K"], p["tau"])), color="0.4", ls=":", lw=0.9,
+        top.axhline(float(sym.eps_g_star(model, p["K"], p["tau"])), color="0.4", ls=":", lw=0.9,
                     label=r"$\epsilon_g^*$ (symmetric fixed point, $\eta \to 0$)")
         top.set_yscale("log")
         top.set_title(title)
@@ -441,7 +437,7 @@ def escape_data(K, tau):
         cols["tau"] += list(tau)
         cols["Q0"] += list(Q0)
         cols["escape_rate"] += list(rate)
-        cols["hessian_min"] += list(sym.spectrum("vanilla" if model == "vanilla" else "bn", K, tau)[:, 0])
+        cols["hessian_min"] += list(sym.spectrum(model, K, tau)[:, 0])
     return {k: v if k in ("curve", "model") else np.asarray(v) for k, v in cols.items()}
 
 

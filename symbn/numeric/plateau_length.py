@@ -66,7 +66,7 @@ def exit_distance(model, K, tau, ystar, direction, rate, eps=1e-3, rtol=1e-5):
     from symbn.numeric.orderparams import eps_g
 
     sysm = _system(model, K, tau)
-    half = 0.5 * float(sym.eps_g_star("vanilla" if model == "vanilla" else "bn", K, tau))
+    half = 0.5 * float(sym.eps_g_star(model, K, tau))
     T = np.eye(K)
 
     def below(s, y):
@@ -194,7 +194,7 @@ def plateau_table(models=escape.MODELS, workers=None, **overrides):
     trs = _run_jobs([(m, K, K, {**kw, "tau": tau}) for m, K, tau in keys], workers)
     rows = []
     for (m, K, tau), tr in zip(keys, trs):
-        star = float(sym.eps_g_star("vanilla" if m == "vanilla" else "bn", K, tau))
+        star = float(sym.eps_g_star(m, K, tau))
         on = np.abs(tr.eps_g / star - 1) < 0.1
         Qd = np.diagonal(tr.Q, axis1=-2, axis2=-1).mean(-1)
         g = tr.g.mean(-1)
@@ -204,6 +204,6 @@ def plateau_table(models=escape.MODELS, workers=None, **overrides):
         rows.append(dict(model=m, K=K, tau=tau, exit_median=float(np.median(ex)), exited=int(np.isfinite(ex).sum()),
                          exits=ex.tolist(), seeds_on_plateau=int(have.sum()), Q=pick(Qd),
                          g=np.nan if m == "vanilla" else pick(g),
-                         Qg2=np.nan if m == "vanilla" else pick(Qd * tr.g.__pow__(2).mean(-1)),
+                         Qg2=np.nan if m == "vanilla" else pick(Qd * (tr.g ** 2).mean(-1)),
                          Q_init=float(Qd[:, 0].mean())))
     return rows

@@ -15,8 +15,8 @@ from symbn.generated import bn as _bn
 from symbn.generated import vanilla as _vanilla
 
 FAMILIES = {"vanilla": _vanilla, "bn": _bn}
-# The ODE update rules map onto the family that fixes their forward pass.
-FAMILY_OF = {"vanilla": "vanilla", "bn": "bn", "bn-paper": "bn", "bn-exact": "bn"}
+# The ODE/simulation update rules map onto the family that fixes their forward pass.
+FAMILY_OF = {"vanilla": "vanilla", "bn": "bn", "bn-paper": "bn", "bn-exact": "bn", "bn-full": "bn"}
 
 
 def _family(model):
