@@ -30,7 +30,12 @@ def _at(expr, point):
     """``expr`` at ``point``, tidied with K = 1 + KM1 so radicals of positive factors split."""
     shift = {sy.K: KM1 + 1}
     e = expr.xreplace({k: v.xreplace(shift) for k, v in point.items()}).xreplace(shift)
-    return sp.factor(tidy(sp.together(tidy(e)))).xreplace({KM1: sy.K - 1})
+    return _factored(e).xreplace({KM1: sy.K - 1})
+
+
+def _factored(e):
+    """``e`` (in KM1, tau) over one denominator and factored, radicands factored so they split."""
+    return sp.factor(tidy(sp.together(tidy(e))))
 
 
 def gradient_and_hessian(model: Model, point=None):
@@ -72,7 +77,7 @@ def charpoly(H):
     M, back = _radicals_as_symbols(H.xreplace({sy.K: KM1 + 1}))
     lam = sp.Dummy("lambda")
     coeffs = M.charpoly(lam).all_coeffs()[1:]
-    return [stable.nonnegative_basis(sp.factor(tidy(sp.together(tidy(sp.factor(c).xreplace(back))))))
+    return [stable.nonnegative_basis(_factored(sp.factor(c).xreplace(back)))
             for c in coeffs]
 
 
