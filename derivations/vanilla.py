@@ -1,9 +1,8 @@
 """Recipe: the soft committee machine without normalization (Saad & Solla 1995, input variance tau)."""
 from symbn.symbolic import build as _build
-from symbn.symbolic.models import VANILLA
 
 RECIPE = "derivations/vanilla.py"
 
 
 def build():
-    return _build.symmetric_family(RECIPE, "vanilla", VANILLA, {"": VANILLA}, "Vanilla network")
+    return _build.symmetric_family(RECIPE, "vanilla", "Vanilla network")

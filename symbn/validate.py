@@ -8,12 +8,8 @@ import numbers
 
 import numpy as np
 
-MODELS = ("vanilla", "bn-paper", "bn-exact")
-"""Order-parameter dynamics (ODE) variants; ``bn`` names the shared BN eps_g/Hessian."""
-
-
-class ParameterError(ValueError):
-    """A parameter is outside its allowed range."""
+from symbn import models
+from symbn.errors import ParameterError
 
 
 def _show(arr, bad):
@@ -64,8 +60,6 @@ def count(name, value, low=1):
     return int(value)
 
 
-def model(name, allowed=MODELS):
-    """A known model name."""
-    if name not in allowed:
-        raise ParameterError(f"unknown model {name!r}; choose one of {', '.join(allowed)}")
-    return name
+def model(name, scope):
+    """The registry entry :class:`symbn.models.Model` called ``name``, accepted in ``scope``."""
+    return models.get(name, scope)

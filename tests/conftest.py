@@ -7,13 +7,13 @@ import pytest
 @functools.lru_cache(maxsize=None)
 def symbolic_family(name):
     """Fixed point, gradient, Hessian, eps_g and reduced RHS of one family, from symbn.symbolic."""
-    from symbn.symbolic import curvature, fixedpoint, models, symmetric
+    from symbn import models
+    from symbn.symbolic import curvature, fixedpoint, symmetric
 
-    forward = models.FORWARD[name]
+    forward = models.get(name, "forward")
     point = fixedpoint.fixed_point(forward)
     G, H = curvature.gradient_and_hessian(forward, point)
-    rules = {"vanilla": {"rhs": models.VANILLA},
-             "bn": {"rhs_paper": models.BN_PAPER, "rhs_exact": models.BN_EXACT}}[name]
+    rules = {"rhs" + m.suffix: m for m in models.family(name, "ode")}
     return {"model": forward, "point": point, "G": G, "H": H,
             "eps": symmetric.eps_g_reduced(forward),
             "eps_hess": curvature.reduced_eps_g(forward),

@@ -21,7 +21,8 @@ import pytest
 import sympy as sp
 
 from symbn.numeric import simulate
-from symbn.symbolic import dynamics, models
+from symbn import models
+from symbn.symbolic import dynamics
 from symbn.symbolic import symbols as sy
 
 N, K, M, B_SIZE, TAU = 1500, 2, 2, 2, 1.8

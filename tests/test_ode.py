@@ -40,7 +40,8 @@ def sympy_rhs(model, K, M):
     """dynamics.general_rhs lambdified with mpmath (30 digits): f(state..., T..., tau, eta, b)."""
     import sympy as sp
 
-    from symbn.symbolic import dynamics, models
+    from symbn import models
+    from symbn.symbolic import dynamics
     from symbn.symbolic import symbols as sy
 
     space, rhs = dynamics.general_rhs(models.get(model), K, M)

@@ -45,7 +45,7 @@ def _params(K, tau):
 
 
 def _model(model):
-    return validate.model(model, MODELS)
+    return validate.model(model, "ode").name
 
 
 def state(model):

@@ -189,7 +189,7 @@ def symmetric(K, R, S, Q, C, g=None) -> InitialState:
 def _family(model):
     from symbn.generated import bn, vanilla
 
-    return vanilla if validate.model(model) == "vanilla" else bn
+    return vanilla if validate.model(model, "ode").name == "vanilla" else bn
 
 
 def fixed_point(model, K, tau):

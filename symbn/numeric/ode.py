@@ -84,7 +84,7 @@ MODELS = {m.name: m for m in (Model("vanilla", False, False), Model("bn-paper", 
 
 
 def get_model(name) -> Model:
-    return MODELS[validate.model(name)]
+    return MODELS[validate.model(name, "ode").name]
 
 
 # ----------------------------------------------------------------------------- right-hand side

@@ -460,7 +460,7 @@ def _seed_indices(seeds):
 
 def check_params(model, N, K, M, steps, tau, eta, b, normalizer, method, test_size):
     """Validate inputs; returns them normalised (ints, floats)."""
-    _check_model(model, MODELS)
+    _check_model(model, "simulate")
     if normalizer not in NORMALIZERS:
         raise ParameterError(f"unknown normalizer {normalizer!r}; choose one of {', '.join(NORMALIZERS)}")
     if method not in METHODS:

@@ -20,7 +20,7 @@ FAMILY_OF = {"vanilla": "vanilla", "bn": "bn", "bn-paper": "bn", "bn-exact": "bn
 
 
 def _family(model):
-    return FAMILIES[FAMILY_OF[validate.model(model, tuple(FAMILY_OF))]]
+    return FAMILIES[FAMILY_OF[model if model == "bn-full" else validate.model(model, "forward").name]]
 
 
 def _params(K, tau):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbn import models
+
 from . import codegen, curvature, fixedpoint, latex, stable, symmetric
 from . import symbols as sy
-from .models import Model
-
 
 
 def _names(syms):
@@ -34,13 +34,16 @@ def _factored(name, poly_name, expr):
             (poly_name, stable.as_written(poly))]
 
 
-def symmetric_family(recipe: str, stem: str, forward: Model, rules: dict, title: str):
-    """Artifacts {file name: text} for the symmetric phase of one model family.
+def symmetric_family(recipe: str, stem: str, title: str):
+    """Artifacts {file name: text} for the symmetric phase of the model family ``stem``.
 
-    ``forward`` fixes eps_g, the fixed point and the Hessian; ``rules`` maps a
-    function-name suffix to the update rule whose reduced ODE is generated
-    (e.g. {"": VANILLA} or {"_paper": BN_PAPER, "_exact": BN_EXACT}).
+    The registry (:mod:`symbn.models`) supplies the data: the forward model called ``stem``
+    fixes eps_g, the fixed point and the Hessian; every model of the family with an update
+    rule gets its reduced ODE and Jacobian, named with its ``suffix`` (``rhs``;
+    ``rhs_paper``, ``rhs_exact``).
     """
+    forward = models.get(stem, "forward")
+    rules = {m.suffix: m for m in models.family(stem, "ode")}
     state = symmetric.state(forward)
     omega = curvature.hessian_variables(forward)
     point = fixedpoint.fixed_point(forward)

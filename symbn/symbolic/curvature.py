@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbn.models import Model
+
 from . import symbols as sy
 from . import stable, symmetric
 from .fixedpoint import KM1, fixed_point, leading, tidy
-from .models import Model
 
 
 def hessian_variables(model: Model):

@@ -8,7 +8,12 @@ reduced to the symmetric phase with symbolic K (``symmetric.SymmetricSpace``).
 With E(i, z) = <delta phi'(h_i) z> = sum_p I3(h_i, z, y_p) - sum_p I3(h_i, z, h_p) and
 F(i, j) = <delta^2 phi'(h_i) phi'(h_j)>
         = sum_pq I4(h_i,h_j,y_p,y_q) - 2 sum_pq I4(h_i,h_j,h_p,y_q) + sum_pq I4(h_i,h_j,h_p,h_q),
-the SGD update of ``models.Model`` gives, as N -> infinity (dt = 1/N per step):
+the SGD update of a :class:`symbn.models.Model`, with h_i = s_i x_i, s_i = g_i / (sigma sqrt(Q_ii))
+(batch norm, large-b normaliser) or 1, kappa = 1 for the exact BN gradient (``project``) else 0,
+
+    Delta J_i = (eta / (N b)) sum_u delta_u phi'(h_i^u) s_i (xi^u - kappa x_i^u J_i / Q_ii),
+
+gives, as N -> infinity (dt = 1/N per step):
 
     dR_in/dt = eta [ s_i E(i, y_n) - kappa (R_in / Q_ii) E(i, h_i) ]
     dQ_ij/dt = eta [ (s_i/s_j) E(i, h_j) - kappa (Q_ij/Q_ii) E(i, h_i) + (i <-> j) ]
@@ -24,9 +29,10 @@ import itertools
 
 import sympy as sp
 
+from symbn.models import Model
+
 from . import symbols as sy
 from .integrals import I2, I3, I4, on
-from .models import Model
 
 STUDENT, TEACHER = "s", "t"
 
@@ -41,7 +47,7 @@ class Space:
         kind, i = unit
         if kind == TEACHER or not self.model.normalized:
             return sp.Integer(1)
-        return self.model.scale(self.gain(i), self.raw(unit, unit), self.tau)
+        return self.gain(i) / sp.sqrt(self.tau * self.raw(unit, unit))   # s_i = g_i / (sigma sqrt Q_ii)
 
     def cov(self, a, b):
         """Covariance of the pre-activations h_a, h_b: tau s_a s_b C_raw(a, b)."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbn.models import Model
+
 from . import symbols as sy
 from . import symmetric
-from .models import Model
 
 
 def leading(expr):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbn.models import Model
+
 from . import symbols as sy
 from .dynamics import STUDENT, TEACHER, Space, dg, dQ, dR, eps_g
-from .models import Model
 
 
 def _patterns(free, n):
