@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # One module per subcommand in symbn/commands/.
-COMMANDS = ("derive", "spectrum", "figures", "ode", "simulate", "escape")
+COMMANDS = ("derive", "spectrum", "figures", "ode", "simulate", "escape", "latex")
 
 
 def parser():

@@ -1,15 +1,15 @@
 """What a recipe in derivations/ assembles: generated functions and LaTeX for one model family.
 
 Shared by every model so the vanilla and batch-norm recipes differ only in
-their data (which forward model, which update rules).
+their data (which forward model, which update rules). The objects themselves come from
+:mod:`symbn.symbolic.objects` (one function each, shared with the public API and the
+cache file) and their equations from :mod:`symbn.symbolic.display`.
 """
 from __future__ import annotations
 
-import sympy as sp
-
 from symbn import models
 
-from . import codegen, curvature, fixedpoint, latex, stable, symmetric
+from . import codegen, curvature, display, latex, objects, stable, symmetric
 from . import symbols as sy
 
 
@@ -17,21 +17,8 @@ def _names(syms):
     return tuple(str(s) for s in syms)
 
 
-def _unexpanded(expr):
-    """``expr`` shown as written (latex.equation must not distribute it), sign in front."""
-    if expr.could_extract_minus_sign():
-        return -sp.UnevaluatedExpr(-expr)
-    return sp.UnevaluatedExpr(expr)
-
-
-def _factored(name, poly_name, expr):
-    """Display ``expr`` as P x prefactor and P = its longest polynomial factor."""
-    polys = [f for f in sp.Mul.make_args(expr) if f.is_Add or isinstance(f, sp.Piecewise)]
-    if not polys:
-        return [(name, _unexpanded(stable.as_written(expr)))]
-    poly = max(polys, key=lambda f: len(stable.as_written(f).args))
-    return [(name, sp.Symbol(poly_name) * _unexpanded(stable.as_written(expr / poly))),
-            (poly_name, stable.as_written(poly))]
+def _lhs_rhs(equations):
+    return [(lhs, rhs) for _, lhs, rhs in equations]
 
 
 def symmetric_family(recipe: str, stem: str, title: str):
@@ -46,11 +33,11 @@ def symmetric_family(recipe: str, stem: str, title: str):
     rules = {m.suffix: m for m in models.family(stem, "ode")}
     state = symmetric.state(forward)
     omega = curvature.hessian_variables(forward)
-    point = fixedpoint.fixed_point(forward)
-    G, H = curvature.gradient_and_hessian(forward, point)
-    charpoly = curvature.charpoly(H)
-    eps = symmetric.eps_g_reduced(forward)
-    eps_star = fixedpoint.simplify_in_k(eps.xreplace(point))
+    point = objects.fixed_point(forward)
+    G, H = objects.gradient_and_hessian(forward)
+    charpoly = objects.charpoly(forward)
+    eps = objects.eps_g(forward)
+    eps_star = objects.eps_g_star(forward)
     params = (sy.K, sy.tau)
     hess_doc = (f"at the symmetric fixed point, Omega = ({', '.join(_names(omega))})"
                 + (" with C = Q substituted first (the paper's construction)" if forward.normalized else "")
@@ -69,13 +56,13 @@ def symmetric_family(recipe: str, stem: str, title: str):
                          f"{len(state)})."),
         codegen.Function("gradient", params, list(G), f"Gradient d eps_g / d Omega {hess_doc} Shape (..., 4)."),
         codegen.Function("hessian", params, H, f"Hessian d^2 eps_g / d Omega^2 {hess_doc} Shape (..., 4, 4)."),
-        codegen.Function("charpoly", params, charpoly,
+        codegen.Function("charpoly", params, list(charpoly),
                          "Coefficients (a1, a2, a3, a4) of the Hessian's characteristic polynomial "
                          "det(lambda I - H) = lambda^4 + a1 lambda^3 + a2 lambda^2 + a3 lambda + a4, "
                          "each a few ulps accurate (factored; polynomial factors in a shift of K with "
                          "coefficients of one sign); shape (..., 4)."),
     ]
-    family = fixedpoint.family(forward, point)
+    family = objects.family_point(forward)
     fam_params = params + ((sy.Q0,) if forward.normalized else ())
     if forward.normalized:
         functions.append(codegen.Function(
@@ -85,13 +72,13 @@ def symmetric_family(recipe: str, stem: str, title: str):
     jac = {}
     rhs = {}
     for suffix, rule in rules.items():
-        jac[suffix] = curvature.jacobian(rule, family)
+        jac[suffix] = objects.jacobian(rule)
         functions.append(codegen.Function(
             f"jacobian{suffix}", fam_params, jac[suffix],
             f"Jacobian of the reduced {rule.name} flow (eta^1 part, time eta t) at the fixed point"
             + (" of the family with Q = Q0" if forward.normalized else "")
             + f"; its largest eigenvalue is the plateau escape rate. Shape (..., {len(state)}, {len(state)})."))
-        rhs[suffix] = symmetric.rhs(rule)
+        rhs[suffix] = objects.rhs(rule)
         functions.append(codegen.Function(
             f"rhs{suffix}", state + params + (sy.eta, sy.b), list(rhs[suffix]),
             f"Reduced ODE d({', '.join(_names(state))})/dt for the {rule.name} update, "
@@ -101,35 +88,28 @@ def symmetric_family(recipe: str, stem: str, title: str):
         constants={"STATE": _names(state), "HESSIAN_VARIABLES": _names(omega)})
 
     # LaTeX: the same expressions.
-    blocks = [("Generalization error", [(r"\varepsilon_g", eps)])]
+    blocks = [("Generalization error", display.eps_g(eps))]
     for suffix, rule in rules.items():
-        eqs = []
-        for s, e in zip(state, rhs[suffix]):
-            a = fixedpoint.leading(e)
-            b2 = sp.diff(e, sy.eta, 2).subs(sy.eta, 0) / 2
-            eqs.append((rf"\frac{{1}}{{\eta}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^1}}", a))
-            if b2 != 0:
-                eqs.append((rf"\frac{{b}}{{\eta^2 \tau}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^2}}", b2 * sy.b / sy.tau))
         blocks.append((f"Reduced ODEs, {rule.name} update "
-                       r"($dX/dt = \eta\,[\cdot]_{\eta^1} + \frac{\eta^2\tau}{b}[\cdot]_{\eta^2}$)", eqs))
+                       r"($dX/dt = \eta\,[\cdot]_{\eta^1} + \frac{\eta^2\tau}{b}[\cdot]_{\eta^2}$)",
+                       display.rhs(state, rhs[suffix])))
     blocks.append(("Fixed point (leading order in $\\eta$"
                    + (", closure $Q = 1/g^2$" if forward.normalized else "") + ")",
-                   [(str(s), point[s]) for s in state] + [(r"\varepsilon_g^*", eps_star)]))
+                   display.vector(state, [point[s] for s in state])
+                   + [("eps_g_star", r"\varepsilon_g^*", eps_star)]))
     blocks.append(("Gradient of $\\varepsilon_g$ at the fixed point (not zero)",
-                   [(rf"\partial \varepsilon_g/\partial {v}", G[k]) for k, v in enumerate(omega)]))
+                   display.vector(omega, G, r"\partial \varepsilon_g/\partial {}")))
     blocks.append(("Hessian of $\\varepsilon_g$ at the fixed point"
                    + (", $C = Q$" if forward.normalized else ""),
-                   [(rf"H_{{{omega[i]}{omega[j]}}}", H[i, j])
-                    for i in range(4) for j in range(i, 4)]))
+                   display.matrix("H", omega, H, display.upper(4))))
     blocks.append((r"Characteristic polynomial of the Hessian, "
                    r"$\det(\lambda I - H) = \lambda^4 + a_1\lambda^3 + a_2\lambda^2 + a_3\lambda + a_4$",
-                   [eq for k, c in enumerate(charpoly) for eq in _factored(f"a_{k + 1}", f"P_{k + 1}", c)]))
+                   display.charpoly(charpoly)))
     for suffix, rule in rules.items():
-        n = len(state)
         blocks.append((f"Jacobian of the reduced {rule.name} flow at the fixed point"
                        + (" (family $Q = Q_0$)" if forward.normalized else "")
                        + r", per unit $\eta t$",
-                       [(rf"J_{{{state[i]}{state[j]}}}", jac[suffix][i, j])
-                        for i in range(n) for j in range(n) if jac[suffix][i, j] != 0]))
-    tex = latex.section(title, codegen.header(recipe, functions, comment="%"), blocks)
+                       display.matrix("J", state, jac[suffix], display.nonzero(jac[suffix]))))
+    tex = latex.section(title, codegen.header(recipe, functions, comment="%"),
+                        [(caption, _lhs_rhs(eqs)) for caption, eqs in blocks])
     return {f"{stem}.py": module, f"{stem}.tex": tex}

@@ -17,8 +17,9 @@ def tex(expr) -> str:
     return sp.latex(expr, inv_trig_style="full", symbol_names=NAMES)
 
 
-def equation(lhs: str, rhs, terms_per_line=2) -> str:
-    """One displayed equation; sums longer than ``terms_per_line`` terms are split."""
+def rows(lhs: str, rhs, terms_per_line=2) -> str:
+    """The ``align*`` rows of lhs = rhs (no environment); sums longer than ``terms_per_line``
+    terms continue on further rows."""
     rhs = sp.expand(sp.sympify(rhs), deep=False)   # distribute one level so long sums can break
     terms = sp.Add.make_args(rhs)
     terms = sorted(terms, key=sp.default_sort_key)
@@ -27,7 +28,22 @@ def equation(lhs: str, rhs, terms_per_line=2) -> str:
         chunk = " ".join(_signed(t, first=(k == 0 and n == 0))
                          for n, t in enumerate(terms[k:k + terms_per_line]))
         lines.append(("&= " if k == 0 else "&\\quad ") + chunk)
-    return f"\\begin{{align*}}\n{lhs} " + " \\\\\n".join(lines) + "\n\\end{align*}\n"
+    return f"{lhs} " + " \\\\\n".join(lines)
+
+
+def equation(lhs: str, rhs, terms_per_line=2) -> str:
+    """One displayed equation (an ``align*`` environment); long sums are split."""
+    return f"\\begin{{align*}}\n{rows(lhs, rhs, terms_per_line)}\n\\end{{align*}}\n"
+
+
+def align(equations, terms_per_line=2) -> str:
+    """Several equations [(lhs, rhs), ...] in one ``align*`` environment; long sums are split.
+
+    A page may break between equations (``\\displaybreak[0]``, no ``\\allowdisplaybreaks``
+    needed), so a block longer than a page (e.g. a Jacobian) is not cut off.
+    """
+    body = " \\displaybreak[0] \\\\\n".join(rows(lhs, rhs, terms_per_line) for lhs, rhs in equations)
+    return f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
 
 
 def _signed(term, first):
