@@ -11,8 +11,11 @@
    is the stored text; ``symbn derive --check`` compares that text with a fresh derivation) and
    equals the recomputed object (fixed point and Hessian of both families, vanilla's charpoly: the
    fast ones); it is ignored under another SymPy version.
+4. The examples in docs/symbolic.md print what they show (doctest).
 """
+import doctest
 import itertools
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -268,3 +271,9 @@ def test_bad_input(call, message):
     with pytest.raises(ParameterError) as err:
         call()
     assert message in str(err.value)
+
+
+def test_docs_examples_print_what_they_show():
+    doc = Path(__file__).resolve().parents[1] / "docs" / "symbolic.md"
+    result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 10 and result.failed == 0
