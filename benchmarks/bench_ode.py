@@ -18,13 +18,13 @@ import time
 
 import numpy as np
 
-from symbn.numeric import initial, ode
+from symbn.numeric import initial, ode, odesolve
 
 ETA, TAU, B, T_MAX = 0.5, 1.0, 1, 200.0
 TIMES = np.linspace(0.0, T_MAX, 201)
 
 
-def run(K, method=ode.METHOD, rtol=ode.RTOL, atol=ode.ATOL):
+def run(K, method=odesolve.METHOD, rtol=odesolve.RTOL, atol=odesolve.ATOL):
     init = initial.random(K, K, N=1000, seed=0)
     t0 = time.perf_counter()
     tr = ode.integrate("vanilla", K, K, tau=TAU, eta=ETA, b=B, times=TIMES, init=init,
@@ -62,7 +62,7 @@ def main():
     p.add_argument("--rhs-K", default="2,10,50,100", help="widths for the RHS timing")
     a = p.parse_args()
     print(f"# python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
-    print(f"# vanilla eta={ETA} tau={TAU} b={B} t=0..{T_MAX:g}; default {ode.METHOD} rtol={ode.RTOL:g} atol={ode.ATOL:g}")
+    print(f"# vanilla eta={ETA} tau={TAU} b={B} t=0..{T_MAX:g}; default {odesolve.METHOD} rtol={odesolve.RTOL:g} atol={odesolve.ATOL:g}")
     refs = {}
     for K in (2, 10):
         _, refs[K] = run(K, rtol=1e-13, atol=1e-15)

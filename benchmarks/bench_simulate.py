@@ -26,12 +26,12 @@ def rate(model, method, N, b, seeds, seconds):
     """Seed-steps per second, calibrated to run for about ``seconds``."""
     steps = 20
     while True:
-        tr = simulate(model, N, 2, 2, steps, b=b, seeds=seeds, method=method, every=steps, normalizer="batch")
+        tr = simulate(model, 2, 2, N=N, steps=steps, b=b, seeds=seeds, method=method, every=steps, normalizer="batch")
         if tr.elapsed >= 0.2 * seconds or steps >= 10**7:
             break
         steps *= 4
     steps = max(steps, int(steps * seconds / max(tr.elapsed, 1e-9)))
-    tr = simulate(model, N, 2, 2, steps, b=b, seeds=seeds, method=method, every=steps, normalizer="batch")
+    tr = simulate(model, 2, 2, N=N, steps=steps, b=b, seeds=seeds, method=method, every=steps, normalizer="batch")
     return seeds * steps / tr.elapsed
 
 

@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_spectrum.py [--points 1000000] [--sample 2000]
 
 Compared in the same run, per model:
-  ours  symbn.spectrum(model, K, tau): the generated closed-form characteristic polynomial of
+  ours  symbn.spectrum(model, K, tau=tau): the generated closed-form characteristic polynomial of
         the Hessian at the fixed point, evaluated on the whole grid at once (in cache-sized
         chunks), and its roots by symbn.numeric.polyroots (every eigenvalue to a few ulps);
   (h)   the generated closed-form Hessian + a stacked numpy.linalg.eigvalsh (normwise accurate
@@ -45,10 +45,11 @@ def best_of(fn, repeat=3):
 def unreduced(model_name):
     import sympy as sp
 
-    from symbn.symbolic import curvature, models
+    from symbn import models
+    from symbn.symbolic import curvature
     from symbn.symbolic import symbols as sy
 
-    model = models.FORWARD[model_name]
+    model = models.get(model_name, "forward")
     omega = curvature.hessian_variables(model)
     H = sp.hessian(curvature.reduced_eps_g(model), omega)
     return tuple(str(v) for v in omega), sp.lambdify(omega + (sy.K, sy.tau), H, modules="numpy", cse=True)
@@ -57,10 +58,10 @@ def unreduced(model_name):
 def hessian_eigvalsh(name, K, tau):
     from symbn.numeric import symmetric as sym
 
-    hess = sym._family(name).hessian
+    hess, chunk = sym.family(name).hessian, 1 << 14
     out = np.empty(K.shape + (4,))
-    for s in range(0, K.size, sym._CHUNK):
-        out[s:s + sym._CHUNK] = np.linalg.eigvalsh(hess(K[s:s + sym._CHUNK], tau[s:s + sym._CHUNK]))
+    for s in range(0, K.size, chunk):
+        out[s:s + chunk] = np.linalg.eigvalsh(hess(K[s:s + chunk], tau[s:s + chunk]))
     return out
 
 
@@ -69,7 +70,7 @@ def finite_difference(name, K, tau):
     from symbn.numeric import symmetric as sym
 
     gen = {"vanilla": vanilla, "bn": bn}[name]
-    fp = sym.fixed_point(name, K, tau)
+    fp = sym.fixed_point(name, K, tau=tau)
     omega = list(gen.HESSIAN_VARIABLES)
     x0 = np.stack([fp[v] for v in omega], axis=-1)
     h = 1e-4 * np.abs(x0)
@@ -103,16 +104,16 @@ def main(argv=None):
     from symbn.numeric import symmetric as sym
 
     K, tau = grid(args.points)
-    symbn.spectrum("vanilla", K[:10], tau[:10])   # warm imports
+    symbn.spectrum("vanilla", K[:10], tau=tau[:10])   # warm imports
     print(f"{args.points:,} points, K uniform in 1..1000, tau log-uniform in 1e-3..1e3; best of 3\n")
     for name in ("vanilla", "bn"):
-        t_ours, eig = best_of(lambda: sym.spectrum(name, K, tau))
+        t_ours, eig = best_of(lambda: sym.spectrum(name, K, tau=tau))
         assert eig.shape == (args.points, 4) and np.all(np.isfinite(eig))
         scale = np.abs(eig).max(axis=-1)
 
         names, hess = unreduced(name)
         idx = np.random.default_rng(1).choice(args.points, args.sample, replace=False)
-        fps = sym.fixed_point(name, K[idx], tau[idx])
+        fps = sym.fixed_point(name, K[idx], tau=tau[idx])
         fp_rows = [[float(fps[v][n]) for v in names] for n in range(args.sample)]
 
         def pointwise():

@@ -1,19 +1,43 @@
-"""symbn: symmetric-phase dynamics of soft committee machines, with and without batch normalization.
+"""symbn: statistical mechanics of online SGD in two-layer networks, with and without batch norm.
 
-The numeric API here never imports SymPy; the symbolic side lives in
-``symbn.symbolic`` and the code it writes in ``symbn.generated``.
+The public numeric API (NumPy only, SymPy never imported; loaded on first use):
+
+* symmetric phase, from the generated closed forms: ``fixed_point``, ``eps_g_star``,
+  ``gradient``, ``hessian``, ``spectrum``;
+* dynamics: ``integrate`` (order-parameter ODEs, any K, M), ``integrate_reduced``
+  (symmetric phase), ``simulate`` (SGD, direct or exact order-parameter sampler), all
+  returning a ``Trajectory``; ``plateau_exits`` of a simulation;
+* escape from the plateau: ``escape_rate``;
+* ``eps_g`` from order parameters, ``models`` (the model registry), ``ParameterError``;
+* subpackages ``symbolic`` (SymPy: the derivations) and ``figures``.
+
+Arguments: model, K, M (where there is one), then keywords (tau, eta, b, ...). The
+symbolic side is ``symbn.symbolic``; the generated code ``symbn.generated``.
 """
 __version__ = "0.1.0"
 
-_API = {"fixed_point": "symmetric", "eps_g_star": "symmetric", "gradient": "symmetric",
-        "hessian": "symmetric", "spectrum": "symmetric",
-        "integrate": "ode", "integrate_reduced": "ode", "simulate": "simulate"}
-__all__ = sorted(_API)
+_API = {"fixed_point": "symbn.numeric.symmetric", "eps_g_star": "symbn.numeric.symmetric",
+        "gradient": "symbn.numeric.symmetric", "hessian": "symbn.numeric.symmetric",
+        "spectrum": "symbn.numeric.symmetric",
+        "integrate": "symbn.numeric.ode", "integrate_reduced": "symbn.numeric.reduced",
+        "simulate": "symbn.numeric.simulate", "Trajectory": "symbn.numeric.trajectory",
+        "plateau_exits": ("symbn.numeric.plateau", "exits"),
+        "escape_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
+        "ParameterError": "symbn.errors"}
+_MODULES = ("models", "symbolic", "figures")
+__all__ = sorted(_API) + list(_MODULES)
 
 
 def __getattr__(name):  # lazy, so `import symbn` stays cheap and SymPy-free
-    if name in _API:
-        import importlib
+    import importlib
 
-        return getattr(importlib.import_module(f"symbn.numeric.{_API[name]}"), name)
+    if name in _MODULES:
+        return importlib.import_module(f"symbn.{name}")
+    if name in _API:
+        module, attr = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'symbn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__ + ["__version__"])

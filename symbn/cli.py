@@ -18,7 +18,7 @@ def parser():
 
 
 def main(argv=None):
-    from symbn.validate import ParameterError
+    from symbn.errors import ParameterError
 
     args = parser().parse_args(argv)
     try:

@@ -1,27 +1,20 @@
 """Run the recipes in derivations/ and write (or check) generated/.
 
 This is the only place that writes generated files. Every artifact is rendered
-in memory first; files are then written to temporary names and renamed, so an
-interrupted run leaves generated/ as it was.
+in memory first; the changed files are then written as one atomic group
+(:func:`symbn.files.write_all`), so an interrupted run leaves generated/ as it was.
 """
 from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.util
-import os
-import tempfile
 from pathlib import Path
+
+from symbn.files import write_all
 
 RECIPES = ("kernels", "vanilla", "bn")
 DOCUMENT = "symbn.tex"
 PINNED_SYMPY = "1.14.0"
-
-
-def generated_dir() -> Path:
-    """Where ``symbn.generated`` lives (the repository's generated/ in an editable install)."""
-    spec = importlib.util.find_spec("symbn.generated")
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def artifacts() -> dict[str, str]:
@@ -64,18 +57,5 @@ def write(out_dir: Path, files: dict[str, str]) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     changed = [n for n, t in sorted(files.items())
                if not (out_dir / n).exists() or (out_dir / n).read_text() != t]
-    temps = []
-    try:
-        for name in changed:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-            temps.append((tmp, out_dir / name))
-            with os.fdopen(fd, "w") as fh:
-                fh.write(files[name])
-            os.chmod(tmp, 0o644)
-        for tmp, dest in temps:
-            os.replace(tmp, dest)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    write_all({out_dir / n: files[n] for n in changed})
     return changed

@@ -19,7 +19,8 @@ def _show(arr, bad):
     return f"{arr[bad].flat[0].item()!r} (at index {tuple(int(i[0]) for i in np.nonzero(bad))})"
 
 
-def _array(name, value):
+def finite(name, value):
+    """``value`` as a float array, every entry finite."""
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -32,7 +33,7 @@ def _array(name, value):
 
 def positive(name, value):
     """``value`` > 0 and finite (e.g. tau, eta); returns a float array."""
-    arr = _array(name, value)
+    arr = finite(name, value)
     bad = arr <= 0
     if np.any(bad):
         raise ParameterError(f"{name} must be > 0, got {_show(arr, bad)}")
@@ -41,7 +42,7 @@ def positive(name, value):
 
 def at_least(name, value, low, integer=False):
     """``value`` >= ``low`` (e.g. K >= 1, b >= 1); integer-valued if ``integer``."""
-    arr = _array(name, value)
+    arr = finite(name, value)
     bad = arr < low
     if np.any(bad):
         raise ParameterError(f"{name} must be >= {low}, got {_show(arr, bad)}")
@@ -63,3 +64,10 @@ def count(name, value, low=1):
 def model(name, scope):
     """The registry entry :class:`symbn.models.Model` called ``name``, accepted in ``scope``."""
     return models.get(name, scope)
+
+
+def choice(name, value, allowed):
+    """``value`` is one of ``allowed`` (a method, a normaliser, ...)."""
+    if value not in allowed:
+        raise ParameterError(f"unknown {name} {value!r}; choose one of {', '.join(map(str, allowed))}")
+    return value

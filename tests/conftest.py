@@ -1,4 +1,5 @@
-"""Shared fixtures: symbolic objects are derived once per session (a few seconds)."""
+"""Shared fixtures: symbolic objects are derived once per session (a few seconds), through the
+same per-process cache (symbn.symbolic.objects) that `symbn derive` renders generated/ from."""
 import functools
 
 import pytest
@@ -8,17 +9,14 @@ import pytest
 def symbolic_family(name):
     """Fixed point, gradient, Hessian, eps_g and reduced RHS of one family, from symbn.symbolic."""
     from symbn import models
-    from symbn.symbolic import curvature, fixedpoint, symmetric
+    from symbn.symbolic import curvature, objects
 
     forward = models.get(name, "forward")
-    point = fixedpoint.fixed_point(forward)
-    G, H = curvature.gradient_and_hessian(forward, point)
-    rules = {"rhs" + m.suffix: m for m in models.family(name, "ode")}
-    return {"model": forward, "point": point, "G": G, "H": H,
-            "eps": symmetric.eps_g_reduced(forward),
+    return {"model": forward, "point": objects.fixed_point(forward), "G": objects.gradient(forward),
+            "H": objects.hessian(forward), "eps": objects.eps_g(forward),
             "eps_hess": curvature.reduced_eps_g(forward),
             "omega": curvature.hessian_variables(forward),
-            "rhs": {fn: symmetric.rhs(rule) for fn, rule in rules.items()}}
+            "rhs": {"rhs" + m.suffix: objects.rhs(m) for m in models.family(name, "ode")}}
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,9 @@
-"""generated/ is what derivations/ writes now, byte for byte, whatever PYTHONHASHSEED is."""
+"""generated/ is what derivations/ writes now, byte for byte, whatever PYTHONHASHSEED is.
+
+A full derivation takes ~40 s, so the suite runs two: one here (this process's hash seed) and,
+at the same time on the other core, ``symbn derive --check`` in a subprocess under a different
+PYTHONHASHSEED. The drift test reuses this process's artifacts.
+"""
 import json
 import os
 import subprocess
@@ -7,29 +12,44 @@ import sys
 import pytest
 import sympy
 
-from symbn import derive
+from symbn import derive, files
 
 PINNED = sympy.__version__ == derive.PINNED_SYMPY
-needs_pin = pytest.mark.skipif(not PINNED, reason=f"generated/ was written with sympy=={derive.PINNED_SYMPY}; "
-                                                  f"found {sympy.__version__}")
 
 
-@needs_pin
-@pytest.mark.parametrize("seed", ["0", "4242"])
-def test_derive_check_passes_under_any_hash_seed(seed):
-    env = dict(os.environ, PYTHONHASHSEED=seed)
-    proc = subprocess.run([sys.executable, "-m", "symbn.cli", "derive", "--check"],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "up to date" in proc.stdout
+@pytest.fixture(scope="module")
+def derived():
+    """(artifacts rendered here, finished `symbn derive --check` run under another hash seed)."""
+    if not PINNED:
+        pytest.skip(f"generated/ was written with sympy=={derive.PINNED_SYMPY}; found {sympy.__version__}")
+    seed = "4242" if os.environ.get("PYTHONHASHSEED") == "0" else "0"
+    proc = subprocess.Popen([sys.executable, "-m", "symbn.cli", "derive", "--check"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONHASHSEED=seed))
+    try:
+        files = derive.artifacts()
+        out, err = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+    return files, (seed, proc.returncode, out, err)
 
 
-@needs_pin
-def test_check_reports_a_diff_and_fails_on_drift(tmp_path, capsys):
+def test_generated_is_what_derivations_write_now(derived):
+    files, _ = derived
+    assert derive.diff(derive.generated_dir(), files) == ""
+
+
+def test_derive_check_passes_under_another_hash_seed(derived):
+    _, (seed, rc, out, err) = derived
+    assert rc == 0, f"PYTHONHASHSEED={seed}: " + out[-3000:] + err[-2000:]
+    assert "up to date" in out
+
+
+def test_check_reports_a_diff_and_fails_on_drift(derived, tmp_path, capsys, monkeypatch):
     from symbn.cli import main
 
-    files = derive.artifacts()
+    files, _ = derived
     derive.write(tmp_path, files)
+    monkeypatch.setattr(derive, "artifacts", lambda: files)   # the same derivation, not a third one
     assert main(["derive", "--check", "--out", str(tmp_path)]) == 0
     target = tmp_path / "vanilla.py"
     target.write_text(target.read_text().replace("numpy.arcsin", "numpy.arccos", 1))
@@ -52,7 +72,7 @@ def test_interrupted_write_leaves_files_as_they_were(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_fdopen(fd, *args, **kwargs)
 
-    monkeypatch.setattr(derive.os, "fdopen", interrupted)
+    monkeypatch.setattr(files.os, "fdopen", interrupted)
     with pytest.raises(KeyboardInterrupt):
         derive.write(tmp_path, {"a.py": "new a\n", "b.py": "new b\n"})
     assert (tmp_path / "a.py").read_text() == "old a\n"

@@ -16,12 +16,14 @@ components inside span{J, B} and the u != v overlaps): tolerance 5 standard erro
 plus 3 (K + M + b)/N relative. Quantities that vanish identically (bn-exact's
 eta^1 part of dQ_ii) get a float64 round-off floor of 1e-14 on the sample mean.
 """
+import functools
+
 import numpy as np
 import pytest
 import sympy as sp
 
-from symbn.numeric import simulate
 from symbn import models
+from symbn.numeric.rules import coefficients
 from symbn.symbolic import dynamics
 from symbn.symbolic import symbols as sy
 
@@ -40,14 +42,14 @@ def _state(rng):
 
 
 def _monte_carlo(name, J, Bt, g, rng):
-    spec = simulate.SPECS[name]
+    spec = models.get(name)
     qdiag = (J * J).sum(axis=1)
     V = np.vstack([J, Bt])
     samples = {"R": [], "Q1": [], "Q2": [], "g": []}
     for _ in range(BATCHES // CHUNK):
         xi = rng.normal(size=(CHUNK, B_SIZE, N)) * np.sqrt(TAU)
         proj = xi @ V.T
-        upd = simulate.coefficients(spec, "population", proj, K, np.broadcast_to(g, (CHUNK, K)),
+        upd = coefficients(spec, "population", proj, K, np.broadcast_to(g, (CHUNK, K)),
                                     None, np.broadcast_to(qdiag, (CHUNK, K)), TAU)
         U = np.einsum("cuk,cun->ckn", upd.c, xi)
         if upd.d is not None:
@@ -67,7 +69,7 @@ def _monte_carlo(name, J, Bt, g, rng):
 
 
 def _theory(name, J, Bt, g):
-    model = models.MODELS[name]
+    model = models.get(name)
     space, rhs = dynamics.general_rhs(model, K, M)
     Q, R, T = J @ J.T, J @ Bt.T, Bt @ Bt.T
     subs = {sy.tau: TAU, sy.b: B_SIZE}
@@ -92,34 +94,50 @@ def _theory(name, J, Bt, g):
           "Q2": np.array([[orders(rhs[space.Q[min(i, j), max(i, j)]])[1] for j in range(K)] for i in range(K)])}
     if space.g:
         th["g"] = np.array([orders(rhs[space.g[i]])[0] for i in range(K)])
+    # E(i, h_j) = <delta phi'(h_i) h_j> alone (for the printed Eq. 4, erratum 1)
+    th["E"] = np.array([[float(dynamics.E(space, ("s", i), ("s", j)).xreplace(subs)) for j in range(K)]
+                        for i in range(K)])
     return th
+
+
+@functools.lru_cache(maxsize=None)
+def _run(name):
+    """(Monte Carlo drift, theory, state) of one model at the fixed test state (computed once)."""
+    J, Bt, g = _state(np.random.default_rng(2020))
+    return _monte_carlo(name, J, Bt, g, np.random.default_rng(11)), _theory(name, J, Bt, g), (J, Bt, g)
 
 
 @pytest.mark.parametrize("name", ["vanilla", "bn-paper", "bn-exact"])
 def test_ode_equals_expected_sgd_drift(name):
-    rng = np.random.default_rng(2020)
-    J, Bt, g = _state(rng)
-    mc = _monte_carlo(name, J, Bt, g, np.random.default_rng(11))
-    th = _theory(name, J, Bt, g)
-    assert set(th) == set(mc)
+    mc, th, _ = _run(name)
+    assert set(th) - {"E"} == set(mc)
     bias = 3 * (K + M + B_SIZE) / N
     for key, (mean, se) in mc.items():
         tol = 5 * se + (bias * np.abs(th[key]) if key == "Q2" else 0) + 1e-14
         assert np.all(np.abs(mean - th[key]) <= tol), (key, mean, th[key], se)
 
 
+def _rejected(mc, key, printed, bias=False):
+    """Largest |measured - printed| in units of the test's tolerance scale (se, plus the eta^2 bias)."""
+    mean, se = mc[key]
+    scale = se + (3 * (K + M + B_SIZE) / N * np.abs(printed) if bias else 0)
+    return np.max(np.abs(mean - printed) / scale)
+
+
 def test_the_check_has_power_against_the_printed_equations():
-    # The paper's Eq. 5 (no factor g_i / (sigma sqrt Q_ii) in dR) and the eta^2 term of Eq. 4 without
-    # g_i g_j / sqrt(Q_ii Q_jj) are rejected by the same Monte Carlo at many standard errors.
-    rng = np.random.default_rng(2020)
-    J, Bt, g = _state(rng)
-    mc = _monte_carlo("bn-paper", J, Bt, g, np.random.default_rng(11))
-    th = _theory("bn-paper", J, Bt, g)
-    qdiag = (J * J).sum(axis=1)
-    s = g / np.sqrt(TAU * qdiag)
-    paper_dR = th["R"] / s[:, None]              # Eq. 5 as printed
-    paper_eta2 = th["Q2"] / (TAU * np.outer(s, s))  # eta^2/b prefactor as printed
-    mean, se = mc["R"]
-    assert np.max(np.abs(mean - paper_dR) / se) > 20
-    mean, se = mc["Q2"]
-    assert np.max(np.abs(mean - paper_eta2) / (se + 3 * (K + M + B_SIZE) / N * np.abs(paper_eta2))) > 5
+    """Each printed alternative of docs/errata.md (1-5) is rejected by the same Monte Carlo at many
+    standard errors, where the derived equation passes at 5."""
+    mc, th, (J, Bt, g) = _run("bn-paper")
+    s = g / np.sqrt(TAU * (J * J).sum(axis=1))
+    # 1: Eq. 4's eta-term keeps only the i-half, (s_i/s_j) E(i, h_j) (the j-terms cancel as printed)
+    assert _rejected(mc, "Q1", th["E"] * s[:, None] / s[None, :]) > 20
+    # 2: Eq. 5 without the factor g_i / (sigma sqrt Q_ii)
+    assert _rejected(mc, "R", th["R"] / s[:, None]) > 20
+    # 3: Eq. 6 with the raw x_i in the second slot: dg off by sigma sqrt(Q_ii)
+    assert _rejected(mc, "g", th["g"] * np.sqrt(TAU * (J * J).sum(axis=1))) > 20
+    # 4: the BN eta^2 term with the prefactor eta^2 / b (no g_i g_j / (sigma^2 sqrt(Q_ii Q_jj)))
+    assert _rejected(mc, "Q2", th["Q2"] / (TAU * np.outer(s, s)), bias=True) > 5
+    # 1 and 5 for vanilla: the i-half only; the eta^2 term without tau
+    mc, th, _ = _run("vanilla")
+    assert _rejected(mc, "Q1", th["E"]) > 20
+    assert _rejected(mc, "Q2", th["Q2"] / TAU, bias=True) > 5

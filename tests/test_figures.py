@@ -1,4 +1,5 @@
-"""symbn figures: PNG + PDF + CSV per figure, the CSV holding exactly the API's numbers, atomic writes."""
+"""symbn figures: PNG + PDF + CSV per figure, the CSV holding exactly the API's numbers, atomic writes;
+every builder run (the simulation figures at reduced size) with its data checked against the API."""
 import csv
 import io
 import os
@@ -7,10 +8,15 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 
-from symbn import cli
-from symbn.numeric import figures
+from symbn import cli, figures
+from symbn.errors import ParameterError
+from symbn.figures import escape as escape_figure
+from symbn.figures import plateau_length as plateau_length_figure
+from symbn.figures import simulation
+from symbn.files import write_atomic
+from symbn.numeric import escape, ode, plateau_length
 from symbn.numeric import symmetric as sym
-from symbn.validate import ParameterError
+from symbn.numeric.simulate import simulate
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +54,8 @@ def test_csv_is_the_plotted_data(out, name, K, tau):
         assert len(sel) == K.size
         assert [float(r["K"]) for r in sel] == K.tolist() and [float(r["tau"]) for r in sel] == tau.tolist()
         got = np.array([[float(r[f"lambda{i}"]) for i in range(1, 5)] for r in sel])
-        assert np.array_equal(got, sym.spectrum(model, K, tau))
-        assert np.array_equal([float(r["eps_g"]) for r in sel], sym.eps_g_star(model, K, tau))
+        assert np.array_equal(got, sym.spectrum(model, K, tau=tau))
+        assert np.array_equal([float(r["eps_g"]) for r in sel], sym.eps_g_star(model, K, tau=tau))
 
 
 def test_paper_claims_visible_in_fig1_data(out):
@@ -60,7 +66,7 @@ def test_paper_claims_visible_in_fig1_data(out):
 
 
 def test_registry_and_only(tmp_path):
-    assert list(figures.FIGURES)[:2] == ["fig1", "fig2"]
+    assert list(figures.FIGURES) == ["fig1", "fig2", "fig3", "fig3_theory", "escape", "plateau_length"]
     paths = figures.build(tmp_path, ["fig2"])["fig2"]
     assert sorted(p.name for p in paths) == ["fig2.csv", "fig2.pdf", "fig2.png"]
     with pytest.raises(ParameterError, match="unknown figure 'fig99'"):
@@ -76,6 +82,57 @@ def test_interrupted_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
-        figures.write_atomic(target, b"new\n")
+        write_atomic(target, b"new\n")
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["fig1.csv"]
+
+
+# ----------------------------------------------------------------------------- the other builders, small
+
+def written(paths, name):
+    assert sorted(p.name for p in paths) == [f"{name}.csv", f"{name}.pdf", f"{name}.png"]
+    assert paths[0].parent.joinpath(f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return read_csv(paths[0].parent / f"{name}.csv")
+
+
+def test_fig3_small_run_plots_the_simulation(tmp_path):
+    """One panel, 2 seeds, 300 steps, two worker processes (the job runner's pool path): the CSV
+    is each simulation's eps_g, bit for bit the API's run with the same settings."""
+    kw = dict(N=20, steps=300, seeds=2, every=50, b=4)
+    rows = written(simulation.fig3(tmp_path, workers=2, panels=((2, 1.0),), **kw), "fig3")
+    for model in ("vanilla", "bn-exact"):
+        tr = simulate(model, 2, 2, tau=1.0, **{**simulation.FIG3, **kw})
+        got = np.array([float(r["eps_g"]) for r in rows if r["model"] == model]).reshape(2, -1)
+        assert np.array_equal(got, tr.eps_g)
+
+
+def test_fig3_theory_small_run_plots_simulation_and_ode(tmp_path):
+    kw = dict(N=200, alpha=3.0, record=0.5, seeds=2)
+    rows = written(simulation.fig3_theory(tmp_path, workers=1, **kw), "fig3_theory")
+    sel = [r for r in rows if r["model"] == "bn-exact" and r["seed"] == "1"]
+    tr = simulate("bn-exact", 2, 2, N=200, steps=600, every=100, seeds=2, eta=1.0, b=1, normalizer="population")
+    assert np.array_equal([float(r["eps_g_sim"]) for r in sel], tr.eps_g[1])
+    E = ode.integrate("bn-exact", init=tr.initial_state(1), eta=1.0, b=1, times=tr.alpha).eps_g
+    np.testing.assert_allclose([float(r["eps_g_ode"]) for r in sel], E, rtol=1e-12)
+
+
+def test_escape_figure_data_are_the_escape_rates(tmp_path):
+    rows = written(escape_figure.escape_figure(tmp_path), "escape")
+    for r in rows[::17]:
+        Q0 = None if r["model"] == "vanilla" else float(r["Q0"])
+        rate = escape.escape_rate(r["model"], int(float(r["K"])), tau=float(r["tau"]), Q0=Q0)
+        assert float(r["escape_rate"]) == pytest.approx(float(rate), rel=1e-12)
+        assert float(r["hessian_min"]) == sym.spectrum(r["model"], int(float(r["K"])), tau=float(r["tau"]))[0]
+
+
+def test_plateau_length_figure_small_run(tmp_path):
+    """K = 2, tau = 1, two seeds of N = 50: predictions are the linear theory's, exits measured."""
+    kw = dict(N=50, seeds=2, alpha_max=400.0)
+    rows = written(plateau_length_figure.plateau_length_figure(tmp_path, workers=1, Ks=(2,), taus=(1.0,), **kw),
+                   "plateau_length")
+    assert [r["model"] for r in rows] == ["vanilla"] * 2 + ["bn-paper"] * 2 + ["bn-exact"] * 2
+    direct = plateau_length.run("bn-exact", 2, 1.0, **kw)
+    sel = [r for r in rows if r["model"] == "bn-exact"]
+    np.testing.assert_array_equal([float(r["alpha_pred"]) for r in sel], direct["alpha_pred"])
+    np.testing.assert_array_equal([float(r["alpha_exit"]) for r in sel], direct["alpha_exit"])
+    assert all(float(r["alpha_pred"]) > 0 and float(r["rate"]) > 0 for r in rows)

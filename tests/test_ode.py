@@ -9,11 +9,13 @@ import sys
 import numpy as np
 import pytest
 
+from symbn import models
+from symbn.errors import ParameterError
 from symbn.generated import kernels
-from symbn.numeric import initial, ode
-from symbn.validate import ParameterError
+from symbn.numeric import initial, ode, reduced, symmetric
+from symbn.numeric.odesolve import ODEError
 
-MODELS = ("vanilla", "bn-paper", "bn-exact")
+MODELS = models.names("ode")
 WIDTHS = [(1, 1), (2, 2), (2, 3), (3, 2)]
 
 
@@ -90,7 +92,7 @@ def test_rhs_matches_sympy(model, K, M):
 def loop_rhs(model, Q, R, T, g, tau, eta, b):
     """dynamics.py's equations, one kernel call per index tuple (scalars), plain Python."""
     K, M = R.shape
-    normalized, project = ode.MODELS[model].normalized, ode.MODELS[model].project
+    normalized, project = models.get(model).normalized, models.get(model).project
     units = [("s", i) for i in range(K)] + [("t", n) for n in range(M)]
 
     def scale(u):
@@ -171,7 +173,7 @@ def test_fixed_point_is_stationary_at_order_eta(model, K, tau):
     ``System.parts`` returns that part exactly (dy/dt = eta first + eta^2 tau/b second),
     so this is the eta -> 0 statement without choosing a small eta. The eta^2 part is not zero.
     """
-    fp = initial.fixed_point(model, K, tau)
+    fp = symmetric.fixed_point(model, K, tau=tau)
     state = initial.symmetric(K, fp["R"], fp["S"], fp["Q"], fp["C"], fp.get("g"))
     s, y = system(model, state, tau)
     first, second = s.parts(y)
@@ -189,18 +191,21 @@ def test_reduced_and_full_agree_on_a_trajectory(model, K):
     times = np.linspace(0.0, 60.0, 7)
     kw = dict(tau=tau, eta=eta, b=b, times=times, rtol=1e-11, atol=1e-13)
     full = ode.integrate(model, K, K, init=start, **kw)
-    red = ode.integrate_reduced(model, K, init=start, **kw)
+    red = reduced.integrate_reduced(model, K, init=start, **kw)
     off = ~np.eye(K, dtype=bool)
     got = {"R": full.R[:, 0, 0], "S": full.R[:, 0, 1], "Q": full.Q[:, 0, 0], "C": full.Q[:, 0, 1]}
     if full.g is not None:
         got["g"] = full.g[:, 0]
     for k, v in got.items():
-        np.testing.assert_allclose(v, red.values[k], rtol=0, atol=1e-8, err_msg=k)
+        np.testing.assert_allclose(v, red.reduced[k], rtol=0, atol=1e-8, err_msg=k)
     # the full solution stays symmetric, and both eps_g agree
     assert np.ptp(full.R[:, off], axis=1).max() < 1e-8 and np.ptp(np.diagonal(full.Q, axis1=1, axis2=2), axis=1).max() < 1e-8
     np.testing.assert_allclose(full.eps_g, red.eps_g, rtol=0, atol=1e-9)
     # something happened: R moved away from its start
-    assert abs(red.values["R"][-1] - red.values["R"][0]) > 1e-3
+    assert abs(red.reduced["R"][-1] - red.reduced["R"][0]) > 1e-3
+    # the reduced trajectory's full matrices are the ansatz, and equal the full solution
+    np.testing.assert_allclose(red.Q, full.Q, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(red.R, full.R, rtol=0, atol=1e-8)
 
 
 # ----------------------------------------------------------------------------- (5) conservation at O(eta)
@@ -249,7 +254,7 @@ def test_random_init_matches_simulation_start():
     from symbn.numeric.simulate import simulate
 
     st = initial.random(3, 2, N=40, seed=5)
-    sim = simulate("vanilla", N=40, K=3, M=2, steps=0, seed=5)
+    sim = simulate("vanilla", 3, 2, N=40, steps=0, seed=5)
     np.testing.assert_allclose(st.Q, sim.Q[0, 0], rtol=1e-14)
     np.testing.assert_allclose(st.R, sim.R[0, 0], rtol=1e-14)
     np.testing.assert_allclose(st.T, sim.T[0, 0], rtol=1e-14)
@@ -261,7 +266,7 @@ def test_output_times_and_T_argument():
     st = initial.from_matrices(st.Q * 0.5, st.R * 0.0, None)
     tr = ode.integrate("vanilla", init=st, T=T, times=[0.0, 1.5, 3.0])
     np.testing.assert_array_equal(tr.t, [0.0, 1.5, 3.0])
-    np.testing.assert_array_equal(tr.T, T)
+    np.testing.assert_array_equal(tr.T, np.broadcast_to(T, (3, 2, 2)))   # times axis, as Q and R
     assert tr.Q.shape == (3, 2, 2) and tr.R.shape == (3, 2, 2) and tr.g is None
     np.testing.assert_array_equal(tr.Q[0], st.Q)
     from symbn.numeric.orderparams import eps_g
@@ -317,7 +322,7 @@ def test_init_mismatch_errors():
         ode.integrate("vanilla", init=st, T=np.eye(3) * 2, t_max=1.0) if not np.allclose(st.T, np.eye(3)) \
             else pytest.fail("random T is not the identity")
     with pytest.raises(ParameterError, match="needs M = K and T = identity"):
-        ode.integrate_reduced("vanilla", 2, init=st, t_max=1.0)
+        reduced.integrate_reduced("vanilla", 2, init=st, t_max=1.0)
     with pytest.raises(ParameterError, match="cannot perturb"):
         initial.near_fixed_point("vanilla", 2, 1.0, {"g": 0.1})
 
@@ -335,7 +340,7 @@ def test_leaving_the_domain_raises_with_time_and_reason(monkeypatch, R00, t_exit
 
     monkeypatch.setattr(ode.System, "_parts", shrink)
     st = initial.from_matrices([[0.5, 0.0], [0.0, 0.5]], [[R00, 0.0], [0.0, 0.0]])
-    with pytest.raises(ode.ODEError, match=rf"failed at t = {t_exit}.*{reason}") as info:
+    with pytest.raises(ODEError, match=rf"failed at t = {t_exit}.*{reason}") as info:
         ode.integrate("vanilla", init=st, eta=2.5, t_max=1.0)
     assert info.value.t == pytest.approx(t_exit, abs=1e-6)
 

@@ -3,14 +3,15 @@ import numpy as np
 import pytest
 
 from symbn.generated import bn, vanilla
-from symbn.symbolic import dynamics, models
+from symbn import models
+from symbn.symbolic import dynamics
 from symbn.symbolic import symbols as sy
 
 
-@pytest.mark.parametrize("name", list(models.MODELS))
+@pytest.mark.parametrize("name", models.names("ode"))
 @pytest.mark.parametrize("K", [1, 2, 3])
 def test_general_on_symmetric_ansatz_equals_reduced(name, K):
-    model = models.MODELS[name]
+    model = models.get(name)
     space, rhs = dynamics.general_rhs(model, K, K)
     rng = np.random.default_rng(100 * K + len(name))
     for _ in range(3):
@@ -56,7 +57,7 @@ def test_general_eps_g_on_symmetric_ansatz_equals_reduced():
 def test_symbolic_general_eps_g_matches_numeric():
     from symbn.numeric.orderparams import eps_g
 
-    for model in (models.VANILLA, models.BN_PAPER):
+    for model in (models.get("vanilla"), models.get("bn-paper")):
         space = dynamics.GeneralSpace(model, 2, 3)
         expr = dynamics.eps_g(space)
         rng = np.random.default_rng(3)

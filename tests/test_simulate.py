@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from symbn.numeric.orderparams import eps_g as eps_g_orderparams
-from symbn.numeric.simulate import (
-    MODELS, SPECS, DirectEngine, Trajectory, _pair_mean, coefficients, plateau, population_eps_g,
-    simulate,
-)
-from symbn.validate import ParameterError
+from symbn import models
+from symbn.errors import ParameterError
+from symbn.numeric.engines import DirectEngine
+from symbn.numeric.orderparams import eps_g, pair_mean
+from symbn.numeric.plateau import plateau
+from symbn.numeric.rules import coefficients
+from symbn.numeric.simulate import simulate
+from symbn.numeric.trajectory import Trajectory
 
+MODELS = models.names("simulate")
 CASES = [(m, n) for m in MODELS for n in (("batch",) if m == "vanilla" else ("batch", "population"))]
 
 
@@ -76,7 +79,7 @@ def test_update_is_the_batch_loss_gradient(model, normalizer, b):
     g = 1 + 0.3 * rng.standard_normal(K)
     beta = 0.2 * rng.standard_normal(K)
     xi = math.sqrt(tau) * rng.standard_normal((b, N))
-    spec = SPECS[model]
+    spec = models.get(model)
     proj = xi @ np.concatenate([J, B]).T
     u = coefficients(spec, normalizer, proj, K, g, beta, (J ** 2).sum(axis=1), tau)
     dJ = u.c.T @ xi + (0 if u.d is None else u.d[:, None] * J)
@@ -87,9 +90,9 @@ def test_update_is_the_batch_loss_gradient(model, normalizer, b):
     loss = lambda: batch_loss(J, B, g, beta, xi, model, normalizer, tau, frozen)
     assert u.loss == pytest.approx(loss(), rel=1e-13)
     np.testing.assert_allclose(-dJ, central_diff(loss, J), atol=1e-7)
-    if spec.bn:
+    if spec.normalized:
         np.testing.assert_allclose(-u.dg, central_diff(loss, g), atol=1e-7)
-    if spec.center:
+    if spec.centered:
         np.testing.assert_allclose(-u.dbeta, central_diff(loss, beta), atol=1e-7)
 
 
@@ -100,7 +103,7 @@ def test_bn_exact_population_update_is_orthogonal_to_J():
     V = rng.standard_normal((K + M, N))
     xi = rng.standard_normal((b, N))
     J = V[:K]
-    u = coefficients(SPECS["bn-exact"], "population", xi @ V.T, K, np.ones(K), np.zeros(K), (J ** 2).sum(1), 1.0)
+    u = coefficients(models.get("bn-exact"), "population", xi @ V.T, K, np.ones(K), np.zeros(K), (J ** 2).sum(1), 1.0)
     dJ = u.c.T @ xi + u.d[:, None] * J
     np.testing.assert_allclose((dJ * J).sum(axis=1), 0, atol=1e-12)
 
@@ -118,23 +121,61 @@ def test_pair_mean_matches_gauss_hermite():
         u = L[0, 0] * xg[:, None] + 0 * xg[None, :]
         v = L[1, 0] * xg[:, None] + L[1, 1] * xg[None, :]
         ref = (wg[:, None] * wg[None, :] * erf((u + ma) / math.sqrt(2)) * erf((v + mb) / math.sqrt(2))).sum()
-        got = _pair_mean(np.array(Caa), np.array(Cbb), np.array(Cab), np.array(ma), np.array(mb))
+        got = pair_mean(np.array(Caa), np.array(Cbb), np.array(Cab), np.array(ma), np.array(mb))
         assert got == pytest.approx(ref, abs=1e-9)
 
 
-def test_population_eps_g_reduces_to_orderparams():
-    """bn-full with beta = 0 (closed asin form is then exact) and bn-exact equal orderparams.eps_g (1e-12)."""
+def gauss_hermite_eps_g(C, K, n=120):
+    """(1/2) sum_pq w_p w_q E[phi(h_p) phi(h_q)], w = (-1 students, +1 teachers), each pair mean a
+    2-d Gauss-Hermite product rule on the covariance C of (h, y): written from the definition
+    eps_g = <(t - s)^2>/2, sharing no code with the package's closed form."""
+    xg, wg = np.polynomial.hermite_e.hermegauss(n)
+    wg = wg / wg.sum()
+    phi = lambda v: erf(v / math.sqrt(2))
+    w = np.r_[-np.ones(K), np.ones(C.shape[0] - K)]
+    total = 0.0
+    for p in range(C.shape[0]):
+        for q in range(C.shape[0]):
+            a, c, d = C[p, p], C[p, q], C[q, q]
+            l11 = math.sqrt(a)
+            l21, l22 = c / l11, math.sqrt(max(d - (c / l11) ** 2, 0.0))
+            u = l11 * xg[:, None] + 0 * xg[None, :]
+            v = l21 * xg[:, None] + l22 * xg[None, :]
+            total += w[p] * w[q] * (wg[:, None] * wg[None, :] * phi(u) * phi(v)).sum()
+    return 0.5 * total
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+def test_eps_g_equals_quadrature_of_the_network(normalized):
+    """The closed-form eps_g (asin sums of the primed covariances) equals (t - s)^2/2 averaged by
+    Gauss-Hermite quadrature over the pre-activations, whose covariance is built here from
+    Q, R, T (and g: h_i = g_i x_i / sqrt(tau Q_ii)). 120 nodes per dimension converge these smooth
+    integrands far below the 1e-10 tolerance (checked: 80 nodes change the result by < 1e-13)."""
+    rng = np.random.default_rng(5)
+    K, M, tau = 2, 3, 1.3
+    for _ in range(3):
+        A = rng.standard_normal((K + M, 7)) / math.sqrt(7)
+        G = A @ A.T
+        g = 1 + 0.3 * rng.standard_normal(K) if normalized else None
+        s = np.ones(K + M) * math.sqrt(tau)
+        if normalized:
+            s[:K] = g / np.sqrt(np.diag(G)[:K])
+        C = s[:, None] * G * s[None, :]
+        ref = gauss_hermite_eps_g(C, K)
+        assert eps_g(G[:K, :K], G[:K, K:], G[K:, K:], tau, g) == pytest.approx(ref, abs=1e-10)
+        # power: the other model's forward map (BN scales dropped or added) is far off
+        wrong = None if normalized else np.ones(K)
+        assert abs(eps_g(G[:K, :K], G[:K, K:], G[K:, K:], tau, wrong) - ref) > 1e-3
+
+
+def test_eps_g_bias_path_reduces_to_the_closed_form():
+    """With a negligible bias the Plackett-quadrature path (pair_mean) equals the asin closed form (1e-9)."""
     rng = np.random.default_rng(5)
     A = rng.standard_normal((3, 5, 7))
     G = A @ A.swapaxes(-1, -2) / 7
     Q, R, T = G[:, :2, :2], G[:, :2, 2:], G[:, 2:, 2:]
     g = 1 + 0.2 * rng.standard_normal((3, 2))
-    ref = eps_g_orderparams(Q, R, T, 1.3, g)
-    np.testing.assert_allclose(population_eps_g("bn-exact", Q, R, T, 1.3, g), ref, rtol=1e-12)
-    # force the quadrature path with a negligible bias: still equal to 1e-9
-    tiny = np.full((3, 2), 1e-13)
-    np.testing.assert_allclose(population_eps_g("bn-full", Q, R, T, 1.3, g, tiny), ref, rtol=1e-9)
-    np.testing.assert_allclose(population_eps_g("vanilla", Q, R, T, 1.3), eps_g_orderparams(Q, R, T, 1.3))
+    np.testing.assert_allclose(eps_g(Q, R, T, 1.3, g, np.full((3, 2), 1e-13)), eps_g(Q, R, T, 1.3, g), rtol=1e-9)
 
 
 def test_population_eps_g_with_bias_matches_monte_carlo():
@@ -144,11 +185,11 @@ def test_population_eps_g_with_bias_matches_monte_carlo():
     N, K, M, tau = 6, 2, 2, 1.4
     V = rng.standard_normal((1, K + M, N)) / math.sqrt(N)
     g, beta = np.array([[1.3, 0.8]]), np.array([[0.5, -0.9]])
-    eng = DirectEngine("bn-full", "population", V, tau, 1.0, 1, g, beta, K, [np.random.default_rng(1)],
+    eng = DirectEngine(models.get("bn-full"), "population", V, tau, 1.0, 1, g, beta, K, [np.random.default_rng(1)],
                        [np.random.default_rng(2)])
     P = 400_000
     G = eng.gram()
-    exact = population_eps_g("bn-full", G[:, :K, :K], G[:, :K, K:], G[:, K:, K:], tau, g, beta)[0]
+    exact = eps_g(G[:, :K, :K], G[:, :K, K:], G[:, K:, K:], tau, g, beta)[0]
     # per-sample losses for the standard error
     xi = np.random.default_rng(2).standard_normal((P, N)) * math.sqrt(tau)
     proj = xi @ V[0].T
@@ -161,7 +202,7 @@ def test_population_eps_g_with_bias_matches_monte_carlo():
     se = per.std() / math.sqrt(P)
     assert abs(est - exact) < 4 * se
     # not vacuous: ignoring the bias would be off by many standard errors
-    assert abs(exact - population_eps_g("bn-exact", G[:, :K, :K], G[:, :K, K:], G[:, K:, K:], tau, g)[0]) > 20 * se
+    assert abs(exact - eps_g(G[:, :K, :K], G[:, :K, K:], G[:, K:, K:], tau, g)[0]) > 20 * se
 
 
 # ----------------------------------------------------------------------------- runs
@@ -170,11 +211,11 @@ def test_population_eps_g_with_bias_matches_monte_carlo():
 def test_seed_k_does_not_depend_on_the_other_seeds(method):
     """Seed index 2 run alone equals seed index 2 run among four (float reassociation only: 1e-12)."""
     kw = dict(b=3, eta=1.5, steps=200, every=50, seed=7, method=method)
-    many = simulate("bn-exact", 20, 2, 2, seeds=4, **kw)
-    one = simulate("bn-exact", 20, 2, 2, seeds=[2], **kw)
+    many = simulate("bn-exact", 2, 2, N=20, seeds=4, **kw)
+    one = simulate("bn-exact", 2, 2, N=20, seeds=[2], **kw)
     for name in ("Q", "R", "T", "g", "eps_g"):
         np.testing.assert_allclose(getattr(many, name)[2], getattr(one, name)[0], rtol=1e-12, atol=1e-14)
-    again = simulate("bn-exact", 20, 2, 2, seeds=4, **kw)
+    again = simulate("bn-exact", 2, 2, N=20, seeds=4, **kw)
     np.testing.assert_array_equal(many.Q, again.Q)
 
 
@@ -183,36 +224,39 @@ def test_prefetch_block_size_does_not_change_the_numbers(method):
     """Random numbers are prefetched in blocks of at most ``steps`` steps; a run of 70 steps
     and a run of 45 steps agree bitwise at step 45 (bn-full: every noise stream is used)."""
     kw = dict(b=3, eta=1.0, seeds=2, method=method, normalizer="batch")
-    long = simulate("bn-full", 12, 2, 2, 70, record=[45, 70], **kw)
-    short = simulate("bn-full", 12, 2, 2, 45, record=[45], **kw)
+    long = simulate("bn-full", 2, 2, N=12, steps=70, record=[45, 70], **kw)
+    short = simulate("bn-full", 2, 2, N=12, steps=45, record=[45], **kw)
     np.testing.assert_array_equal(long.Q[:, 0], short.Q[:, -1])
     np.testing.assert_array_equal(long.beta[:, 0], short.beta[:, -1])
 
 
 def test_same_seed_same_initial_state_in_both_methods():
-    a = simulate("vanilla", 30, 3, 2, 10, seeds=3, method="direct", seed=4)
-    b = simulate("vanilla", 30, 3, 2, 10, seeds=3, method="order", seed=4)
-    for name in ("Q0", "R0", "T0", "g0"):
-        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-13)
+    a = simulate("vanilla", 3, 2, N=30, steps=10, seeds=3, method="direct", seed=4)
+    b = simulate("vanilla", 3, 2, N=30, steps=10, seeds=3, method="order", seed=4)
+    assert set(a.initial) == {"Q", "R", "T"}
+    for name in ("Q", "R", "T"):
+        np.testing.assert_allclose(a.initial[name], b.initial[name], rtol=1e-13)
 
 
-def test_trajectory_layout_and_init_dict():
-    tr = simulate("bn-full", 40, 3, 2, 100, b=4, every=30, seeds=2, test_size=8)
+def test_trajectory_layout_and_initial_state():
+    tr = simulate("bn-full", 3, 2, N=40, steps=100, b=4, every=30, seeds=2, test_size=8)
     assert isinstance(tr, Trajectory)
     np.testing.assert_array_equal(tr.steps, [0, 30, 60, 90, 100])
     np.testing.assert_allclose(tr.alpha, tr.steps / 40)
     assert tr.eps_g.shape == tr.eps_test.shape == (2, 5)
     assert tr.Q.shape == (2, 5, 3, 3) and tr.R.shape == (2, 5, 3, 2) and tr.T.shape == (2, 5, 2, 2)
     assert tr.g.shape == tr.beta.shape == (2, 5, 3)
-    np.testing.assert_allclose(tr.Q[:, 0], tr.Q0, rtol=1e-14)
-    np.testing.assert_array_equal(tr.T, np.broadcast_to(tr.T0[:, None], tr.T.shape))  # teacher fixed
+    np.testing.assert_allclose(tr.Q[:, 0], tr.initial["Q"], rtol=1e-14)
+    np.testing.assert_array_equal(tr.T, np.broadcast_to(tr.initial["T"][:, None], tr.T.shape))  # teacher fixed
     np.testing.assert_array_equal(tr.g[:, 0], 1.0)
     assert np.all(tr.beta[:, -1] != 0)
-    d = json.loads(json.dumps(tr.init_dict(1)))
+    assert (tr.N, tr.tau, tr.b, tr.method) == (40, 1.0, 4, "order")
+    d = json.loads(json.dumps(tr.initial_state(1)))
     assert set(d) == {"Q", "R", "T", "g", "beta"}
-    np.testing.assert_allclose(d["R"], tr.R0[1])
-    assert set(simulate("vanilla", 10, 2, 1, 0).init_dict()) == {"Q", "R", "T", "g"}
-    np.testing.assert_array_equal(simulate("vanilla", 10, 2, 1, 7, record=[5, 0, 5]).steps, [0, 5])
+    np.testing.assert_allclose(d["R"], tr.initial["R"][1])
+    van = simulate("vanilla", 2, 1, N=10, steps=0)
+    assert set(van.initial_state()) == {"Q", "R", "T"} and van.g is None
+    np.testing.assert_array_equal(simulate("vanilla", 2, 1, N=10, steps=7, record=[5, 0, 5]).steps, [0, 5])
 
 
 def test_direct_step_matches_a_hand_written_sgd_step():
@@ -220,7 +264,7 @@ def test_direct_step_matches_a_hand_written_sgd_step():
     N, K, M, b, tau, eta = 12, 2, 3, 4, 0.8, 1.3
     rng = np.random.default_rng(0)
     V = rng.standard_normal((1, K + M, N)) / math.sqrt(N)
-    eng = DirectEngine("vanilla", "batch", V, tau, eta, b, np.ones((1, K)), np.zeros((1, K)), K,
+    eng = DirectEngine(models.get("vanilla"), "batch", V, tau, eta, b, np.ones((1, K)), np.zeros((1, K)), K,
                        [np.random.default_rng(9)], None)
     xi = np.random.default_rng(9).standard_normal((b, N)) * math.sqrt(tau)
     J, B = V[0, :K], V[0, K:]
@@ -234,7 +278,7 @@ def test_direct_step_matches_a_hand_written_sgd_step():
 
 def test_vanilla_learns_the_teacher():
     """Sanity: K = M = 2, tau = 1, eta = 1, N = 50, alpha = 200: eps_g falls from ~0.6 to < 1e-3 on every seed."""
-    tr = simulate("vanilla", 50, 2, 2, 10_000, b=2, seeds=3, every=10_000, method="order")
+    tr = simulate("vanilla", 2, 2, N=50, steps=10_000, b=2, seeds=3, every=10_000, method="order")
     assert np.all(tr.eps_g[:, 0] > 0.3) and np.all(tr.eps_g[:, -1] < 1e-3)
 
 
@@ -242,7 +286,8 @@ def test_vanilla_learns_the_teacher():
     (dict(N=0), "N must be"), (dict(K=0), "K must be"), (dict(M=0), "M must be"), (dict(b=0), "b must be"),
     (dict(steps=-1), "steps must be"), (dict(eta=0.0), "eta must be > 0"), (dict(tau=-1.0), "tau must be > 0"),
     (dict(tau=float("nan")), "tau must be finite"), (dict(eta=float("inf")), "eta must be finite"),
-    (dict(N=2.5), "N must be an integer"), (dict(model="bn"), "unknown model"),
+    (dict(N=2.5), "N must be an integer"), (dict(model="bn"), "choose one of vanilla, bn-paper, bn-exact, bn-full"),
+    (dict(model="bn-fast"), "unknown model 'bn-fast'; choose one of vanilla, bn-paper, bn-exact, bn-full"),
     (dict(normalizer="layer"), "unknown normalizer"), (dict(method="fast"), "unknown method"),
     (dict(method="order", N=3), "N >= K \\+ M"), (dict(model="bn-full", b=1), "b >= 2"),
     (dict(model="bn-exact", b=4, test_size=6), "multiple of b"), (dict(seeds=0), "seeds must be"),
@@ -252,23 +297,23 @@ def test_bad_input_is_a_clear_error(kwargs, match):
     args = dict(model="vanilla", N=10, K=2, M=2, steps=100)
     args.update(kwargs)
     with pytest.raises(ParameterError, match=match):
-        simulate(args.pop("model"), args.pop("N"), args.pop("K"), args.pop("M"), args.pop("steps"), **args)
+        simulate(args.pop("model"), args.pop("K"), args.pop("M"), **args)
 
 
 def test_progress_callback_bar_and_interrupt(monkeypatch):
     calls = []
-    simulate("vanilla", 10, 2, 2, 300, every=100, progress=lambda d, t: calls.append((d, t)))
+    simulate("vanilla", 2, 2, N=10, steps=300, every=100, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (300, 300) and all(t == 300 for _, t in calls)
     err = io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
-    simulate("vanilla", 10, 2, 2, 100, progress=True)
-    assert "100/100 steps" in err.getvalue() and err.getvalue().endswith("\n")
+    simulate("vanilla", 2, 2, N=10, steps=100, progress=True)
+    assert "100/100" in err.getvalue() and err.getvalue().endswith("\n")
 
     def stop(done, total):
         if done >= 128:
             raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        simulate("vanilla", 10, 2, 2, 1000, progress=stop)
+        simulate("vanilla", 2, 2, N=10, steps=1000, progress=stop)
 
 
 # ----------------------------------------------------------------------------- plateau

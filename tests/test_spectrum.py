@@ -30,7 +30,8 @@ import symbn
 from symbn import cli
 from symbn.numeric import grid
 from symbn.numeric import symmetric as sym
-from symbn.symbolic import curvature, models
+from symbn import models
+from symbn.symbolic import curvature
 from symbn.symbolic import symbols as sy
 from symbn.validate import ParameterError
 
@@ -58,7 +59,7 @@ _CACHE = {}
 def sympy_hessian(name):
     """(omega names, mpmath-lambdified Hessian of the reduced eps_g, lambdified eps_g)."""
     if name not in _CACHE:
-        model = models.FORWARD[name]
+        model = models.get(name, "forward")
         eps = curvature.reduced_eps_g(model)
         omega = curvature.hessian_variables(model)
         args = omega + (sy.K, sy.tau)
@@ -88,7 +89,7 @@ def assert_spectrum(got, ref):
 def test_spectrum_matches_mpmath_hessian(name):
     K = np.array([k for k, _ in POINTS], float)
     tau = np.array([float(t) for _, t in POINTS])
-    eig = sym.spectrum(name, K, tau)          # one vectorised call over all points
+    eig = sym.spectrum(name, K, tau=tau)          # one vectorised call over all points
     assert eig.shape == (len(POINTS), 4) and np.all(np.isfinite(eig))
     assert np.all(np.diff(eig, axis=-1) >= 0)
     for n, (k, t) in enumerate(POINTS):
@@ -127,8 +128,8 @@ def test_spectrum_on_a_random_grid(name):
     rng = np.random.default_rng(7)
     K = np.concatenate([rng.integers(1, 1001, 300), rng.integers(1, 30, 300)]).astype(float)
     tau = 10.0 ** rng.uniform(-3, 3, K.size)
-    got = sym.spectrum(name, K, tau)
-    H = sp.lambdify((sy.K, sy.tau), cv.gradient_and_hessian(models.FORWARD[name])[1].tolist(), "mpmath")
+    got = sym.spectrum(name, K, tau=tau)
+    H = sp.lambdify((sy.K, sy.tau), cv.gradient_and_hessian(models.get(name, "forward"))[1].tolist(), "mpmath")
     with mpmath.workdps(DPS):
         for n in range(K.size):
             E, _ = mpmath.eigsy(mpmath.matrix(H(mpmath.mpf(K[n]), mpmath.mpf(tau[n]))))
@@ -138,7 +139,7 @@ def test_spectrum_on_a_random_grid(name):
 @pytest.mark.parametrize("name", ["vanilla", "bn"])
 def test_generated_fixed_point_is_the_papers(name):
     for k, t in POINTS:
-        fp = sym.fixed_point(name, k, float(t))
+        fp = sym.fixed_point(name, k, tau=float(t))
         with mpmath.workdps(30):
             ref = paper_fixed_point(name, k, t)
         for v, x in ref.items():
@@ -167,12 +168,12 @@ def test_mpmath_hessian_matches_finite_differences(name, K, tau):
 
 def test_k1_zero_directions_are_exact():
     # K = 1: S (and for vanilla C) has multiplicity K - 1 = 0 in eps_g, so H has zero rows.
-    v = sym.spectrum("vanilla", 1, [1e-3, 1.0, 1e3])
+    v = sym.spectrum("vanilla", 1, tau=[1e-3, 1.0, 1e3])
     assert np.all(np.sum(v == 0.0, axis=1) == 2)
-    assert np.all(sym.hessian("vanilla", 1, 1.0)[[1, 3], :] == 0)
-    b = sym.spectrum("bn", 1, [1e-3, 1.0, 1e3])
+    assert np.all(sym.hessian("vanilla", 1, tau=1.0)[[1, 3], :] == 0)
+    b = sym.spectrum("bn", 1, tau=[1e-3, 1.0, 1e3])
     assert np.all(np.sum(b == 0.0, axis=1) == 1)
-    assert np.all(sym.hessian("bn", 1, 1.0)[1, :] == 0)
+    assert np.all(sym.hessian("bn", 1, tau=1.0)[1, :] == 0)
     # the rest is the spectrum of the block of variables that do enter
     for name, keep, got in (("vanilla", [0, 2], v[1, :2]), ("bn", [0, 2, 3], b[1, [0, 1, 3]])):
         ref, H = reference(name, 1, "1")
@@ -194,10 +195,10 @@ def test_unconverged_points_fall_back_to_eigvalsh(monkeypatch):
 
     monkeypatch.setattr(polyroots, "quartic", flaky)
     K, tau = np.array([2.0, 3.0, 10.0]), np.array([0.5, 1.0, 7.0])
-    got = sym.spectrum("bn", K, tau)
-    assert np.array_equal(got[[0, 2]], np.linalg.eigvalsh(sym.hessian("bn", K[[0, 2]], tau[[0, 2]])))
+    got = sym.spectrum("bn", K, tau=tau)
+    assert np.array_equal(got[[0, 2]], np.linalg.eigvalsh(sym.hessian("bn", K[[0, 2]], tau=tau[[0, 2]])))
     monkeypatch.setattr(polyroots, "quartic", real)
-    exact = sym.spectrum("bn", K, tau)
+    exact = sym.spectrum("bn", K, tau=tau)
     assert np.array_equal(got[1], exact[1])
     # eigvalsh is normwise accurate: a few ulps of max|lambda| (45 ulps allowed)
     assert np.all(np.abs(got - exact) <= 1e-14 * np.abs(exact).max(axis=-1, keepdims=True))
@@ -206,9 +207,9 @@ def test_unconverged_points_fall_back_to_eigvalsh(monkeypatch):
 def test_large_K_and_extreme_tau_stay_finite():
     K, tau = np.meshgrid(np.arange(1, 1001), np.geomspace(1e-3, 1e3, 13), indexing="ij")
     for name in ("vanilla", "bn"):
-        eig = symbn.spectrum(name, K, tau)
+        eig = symbn.spectrum(name, K, tau=tau)
         assert eig.shape == K.shape + (4,) and np.all(np.isfinite(eig))
-        assert np.all(np.isfinite(symbn.eps_g_star(name, K, tau)))
+        assert np.all(np.isfinite(symbn.eps_g_star(name, K, tau=tau)))
 
 
 @pytest.mark.parametrize("name", ["vanilla", "bn"])
@@ -217,19 +218,19 @@ def test_charpoly_roots_are_well_separated_on_the_whole_domain(name):
     (measured >= 0.64), so every root's cond <= 1024 and the 1e-13 accuracy above applies."""
     from symbn.numeric import polyroots
     K, tau = np.meshgrid(np.arange(1, 1001), np.geomspace(1e-3, 1e3, 61), indexing="ij")
-    _, ok = polyroots.quartic(sym._family(name).charpoly(K, tau))
+    _, ok = polyroots.quartic(sym.family(name).charpoly(K, tau))
     assert ok.all(), np.argwhere(~ok)[:5]
 
 
 def test_bad_parameters_name_the_parameter():
     with pytest.raises(ParameterError, match="K must be >= 1"):
-        sym.spectrum("bn", 0, 1.0)
+        sym.spectrum("bn", 0, tau=1.0)
     with pytest.raises(ParameterError, match="tau must be > 0"):
-        sym.spectrum("bn", 2, [1.0, -1.0])
+        sym.spectrum("bn", 2, tau=[1.0, -1.0])
     with pytest.raises(ParameterError, match="K must be an integer"):
-        sym.spectrum("vanilla", 2.5, 1.0)
+        sym.spectrum("vanilla", 2.5, tau=1.0)
     with pytest.raises(ParameterError, match="unknown model"):
-        sym.spectrum("resnet", 2, 1.0)
+        sym.spectrum("resnet", 2, tau=1.0)
 
 
 # --- grid syntax ---------------------------------------------------------------------------
@@ -270,7 +271,7 @@ def test_cli_json_round_trips_api_values(name):
     assert rc == 0
     rows = json.loads(text)
     K, tau = grid.mesh([1, 2, 3, 1000], [1e-3, 1.0, 1e3])
-    eig, fp, eps = sym.spectrum(name, K, tau), sym.fixed_point(name, K, tau), sym.eps_g_star(name, K, tau)
+    eig, fp, eps = sym.spectrum(name, K, tau=tau), sym.fixed_point(name, K, tau=tau), sym.eps_g_star(name, K, tau=tau)
     assert len(rows) == 12
     for n, r in enumerate(rows):
         assert set(r) == {"K", "tau", "eigenvalues", "fixed_point", "eps_g"}
@@ -279,7 +280,7 @@ def test_cli_json_round_trips_api_values(name):
         assert r["eigenvalues"] == eig[n].tolist()            # exact: JSON floats are repr
         assert r["eigenvalues"] == sorted(r["eigenvalues"])
         assert r["fixed_point"] == {k: float(v[n]) for k, v in fp.items()}
-        assert list(r["fixed_point"]) == list(sym.fixed_point(name, 1, 1.0))
+        assert list(r["fixed_point"]) == list(sym.fixed_point(name, 1, tau=1.0))
         assert r["eps_g"] == float(eps[n])
 
 
@@ -291,7 +292,7 @@ def test_cli_csv_and_text():
     cells = [line.split(",") for line in lines[1:]]
     assert [c[0] for c in cells] == ["2", "2", "20", "20"]
     got = np.array([[float(x) for x in c[2:6]] for c in cells])
-    assert np.array_equal(got, sym.spectrum("bn", [2, 2, 20, 20], [0.01, 100, 0.01, 100]))
+    assert np.array_equal(got, sym.spectrum("bn", [2, 2, 20, 20], tau=[0.01, 100, 0.01, 100]))
     rc, text = run_cli("spectrum", "--model", "vanilla", "--K", "2")
     assert rc == 0 and "Hessian eigenvalues (ascending): -0.98041437" in text
 

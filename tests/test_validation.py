@@ -20,13 +20,13 @@ from symbn.validate import ParameterError
 def test_numeric_api_rejects(kwargs, message):
     args = {"K": 2, "tau": 1.0, **kwargs}
     with pytest.raises(ParameterError) as err:
-        symbn.spectrum("vanilla", args["K"], args["tau"])
+        symbn.spectrum("vanilla", args["K"], tau=args["tau"])
     assert message in str(err.value)
 
 
 def test_unknown_model():
     with pytest.raises(ParameterError, match="unknown model 'batchnorm'; choose one of vanilla, bn, bn-paper, bn-exact"):
-        symbn.hessian("batchnorm", 2, 1.0)
+        symbn.hessian("batchnorm", 2, tau=1.0)
 
 
 def test_cli_reports_errors_without_traceback(capsys):

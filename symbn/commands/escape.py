@@ -20,14 +20,13 @@ import argparse
 import json
 import sys
 
-MODELS = ("vanilla", "bn-paper", "bn-exact")
-
-
 def register(sub):
+    from symbn import models
+
     s = sub.add_parser("escape", help="Jacobian eigenvalues / plateau escape rate at the symmetric fixed point",
                        description=__doc__.split("\n\n", 1)[1],
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--model", default="vanilla", choices=MODELS)
+    s.add_argument("--model", default="vanilla", help=f"one of {', '.join(models.names('ode'))} (default vanilla)")
     s.add_argument("--K", default="2", help="student = teacher width (grid, default 2)")
     s.add_argument("--tau", default="1", help="input variance (grid, default 1)")
     s.add_argument("--Q0", type=float, default=None,
@@ -37,11 +36,12 @@ def register(sub):
 
 
 def run(args):
+    from symbn import models
+    from symbn.errors import ParameterError
     from symbn.numeric import escape
-    from symbn.validate import ParameterError
 
-    if args.Q0 is not None and args.model == "vanilla":
-        raise ParameterError("Q0: vanilla has no fixed-point family; --Q0 applies to bn-paper and bn-exact")
+    if args.Q0 is not None and not models.get(args.model, "ode").normalized:
+        raise ParameterError(f"Q0: {args.model} has no fixed-point family; --Q0 applies to bn-paper and bn-exact")
     rows = escape.table(args.model, args.K, args.tau, args.Q0)
     out = sys.stdout
     if args.json:

@@ -14,7 +14,7 @@ def register(sub):
 
 
 def run(args):
-    from symbn.numeric import figures
+    from symbn import figures
 
     if args.list:
         for name, (_, description) in figures.FIGURES.items():

@@ -15,6 +15,8 @@ def _times(text):
 
 
 def register(sub):
+    from symbn import models
+
     s = sub.add_parser("ode", help="integrate the order-parameter ODEs (vanilla, bn-paper, bn-exact)",
                        description="Integrate the order-parameter ODEs from 0 to --t and print eps_g "
                                    "(and with --json also Q, R, g, T) at --times. Initial state: --init FILE "
@@ -22,7 +24,7 @@ def register(sub):
                                    "(R_ii = R* + DELTA, K = M, T = I), or else the paper's random start "
                                    "(weights N(0, 1/N), g = 1) for --N and --seed, identical to "
                                    "`symbn simulate`'s initial state for that seed.")
-    s.add_argument("--model", default="vanilla", choices=("vanilla", "bn-paper", "bn-exact"))
+    s.add_argument("--model", default="vanilla", help=f"one of {', '.join(models.names('ode'))} (default vanilla)")
     s.add_argument("--K", type=int, default=None, help="student width (default 2, or from --init)")
     s.add_argument("--M", type=int, default=None, help="teacher width (default K, or from --init)")
     s.add_argument("--tau", type=float, default=1.0, help="input variance sigma^2")
@@ -35,28 +37,31 @@ def register(sub):
     start.add_argument("--init", metavar="FILE", help="JSON initial state with keys Q, R[, T, g]")
     start.add_argument("--near-fixed-point", type=float, metavar="DELTA", default=None,
                        help="symmetric start at the fixed point with R_ii += DELTA (K = M, T = I)")
-    s.add_argument("--N", type=int, default=1000, help="input dimension for the random start")
+    s.add_argument("--N", type=int, default=1000, help="input dimension for the random start (default 1000)")
     s.add_argument("--seed", type=int, default=0, help="seed for the random start")
     s.add_argument("--reduced", action="store_true",
                    help="integrate the reduced symmetric ODE (needs --near-fixed-point)")
     s.add_argument("--method", default=None, help="solve_ivp method (default RK45)")
     s.add_argument("--rtol", type=float, default=None, help="relative tolerance (default 1e-8)")
     s.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-10)")
-    s.add_argument("--json", action="store_true", help="print JSON {t, eps_g, Q, R, g, T}")
+    s.add_argument("--json", action="store_true",
+                   help="print JSON {model, params, alpha, t, eps_g, Q, R, T, g} (reduced: R, S, Q, C[, g])")
     s.set_defaults(func=run)
 
 
 def run(args):
     import numpy as np
 
-    from symbn.numeric import initial, ode
-    from symbn.validate import ParameterError
+    from symbn import models
+    from symbn.errors import ParameterError
+    from symbn.numeric import initial, ode, odesolve, reduced
 
+    models.get(args.model, "ode")
     if args.t is None and args.times is None:
         raise ParameterError("give --t or --times")
     times = (np.linspace(0.0, args.t, 11) if args.times is None and args.t > 0 else args.times)
-    solver = dict(method=args.method or ode.METHOD, rtol=ode.RTOL if args.rtol is None else args.rtol,
-                  atol=ode.ATOL if args.atol is None else args.atol)
+    solver = dict(method=args.method or odesolve.METHOD, rtol=odesolve.RTOL if args.rtol is None else args.rtol,
+                  atol=odesolve.ATOL if args.atol is None else args.atol)
     common = dict(tau=args.tau, eta=args.eta, b=args.b, t_max=args.t, times=times, **solver)
     try:
         if args.reduced:
@@ -64,7 +69,7 @@ def run(args):
                 raise ParameterError("--reduced needs --near-fixed-point DELTA")
             if args.M is not None and args.M != (args.K or 2):
                 raise ParameterError("--reduced needs M = K")
-            tr = ode.integrate_reduced(args.model, args.K or 2, init=args.near_fixed_point, **common)
+            tr = reduced.integrate_reduced(args.model, args.K or 2, init=args.near_fixed_point, **common)
         else:
             if args.init is not None:
                 init = initial.load(args.init)
@@ -77,17 +82,17 @@ def run(args):
                 K = args.K or 2
                 init = initial.random(K, args.M or K, args.N, args.seed)
             tr = ode.integrate(args.model, args.K, args.M, init=init, **common)
-    except ode.ODEError as e:
+    except odesolve.ODEError as e:
         print(f"symbn ode: error: {e}", file=sys.stderr)
         return 1
     if args.json:
         json.dump(tr.to_json(), sys.stdout)
         print()
         return 0
-    what = "reduced" if args.reduced else f"K={tr.params['K']} M={tr.params['M']}"
+    what = "reduced" if args.reduced else f"K={tr.K} M={tr.M}"
     print(f"# symbn ode {tr.model} {what} tau={args.tau:g} eta={args.eta:g} b={args.b:g} "
           f"({solver['method']}, rtol={solver['rtol']:g}, atol={solver['atol']:g}; {tr.nfev} RHS evaluations)")
     print(f"{'t':>12s}  {'eps_g':>20s}")
-    for t, e in zip(tr.t, tr.eps_g):
+    for t, e in zip(tr.alpha, tr.eps_g):
         print(f"{t:12.6g}  {e:20.14g}")
     return 0

@@ -13,14 +13,15 @@ import csv
 import json
 import sys
 
-MODELS = ("vanilla", "bn")
-
-
 def register(sub):
+    from symbn import models
+
     s = sub.add_parser("spectrum", help="Hessian spectrum of eps_g at the symmetric fixed point",
                        description=__doc__.split("\n\n", 1)[1],
                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
-    s.add_argument("--model", default="vanilla", choices=MODELS)
+    s.add_argument("--model", default="vanilla",
+                   help=f"one of {', '.join(models.names('forward'))} (default vanilla; bn-paper and bn-exact "
+                        "share bn's forward map, hence its spectrum)")
     s.add_argument("--K", default="2", help="student = teacher width: 2, 1,2,5, 1:50, 1:1000:log10 (default 2)")
     s.add_argument("--tau", default="1", help="input variance: 1, 0.1,1,10, 1e-3:1e3:log25 (default 1)")
     fmt = s.add_mutually_exclusive_group()
@@ -35,11 +36,11 @@ def table(model, K, tau):
     from symbn.numeric import symmetric as sym
 
     k, t = grid.mesh(grid.parse("K", K, integer=True), grid.parse("tau", tau))
-    eig = sym.spectrum(model, k, t)    # validates K >= 1 and tau > 0
+    eig = sym.spectrum(model, k, tau=t)    # validates the model, K >= 1 and tau > 0
     cols = {"K": k, "tau": t}
     cols.update({f"lambda{i + 1}": eig[:, i] for i in range(eig.shape[-1])})
-    cols.update(sym.fixed_point(model, k, t))
-    cols["eps_g"] = sym.eps_g_star(model, k, t)
+    cols.update(sym.fixed_point(model, k, tau=t))
+    cols["eps_g"] = sym.eps_g_star(model, k, tau=t)
     return cols
 
 
@@ -50,7 +51,7 @@ def rows(model, K, tau):
     cols = table(model, K, tau)
     names = [n for n in cols if n.startswith("lambda")]
     state = [n for n in cols if n not in names and n not in ("K", "tau", "eps_g")]
-    assert set(state) == set(sym.fixed_point(model, 1, 1.0))
+    assert set(state) == set(sym.family(model).STATE)
     return [{"K": int(cols["K"][n]), "tau": float(cols["tau"][n]),
              "eigenvalues": [float(cols[c][n]) for c in names],
              "fixed_point": {s: float(cols[s][n]) for s in state},

@@ -14,7 +14,7 @@ Models (state): ``vanilla`` (R, S, Q, C) and the two BN update rules ``bn-paper`
 so its fixed points form a one-parameter family, labelled here by ``Q0`` = Q on the
 plateau; the gains sit at g*^2 = tau/u for every member (u = K + (K-1) tau).
 
-* ``Q0=None`` means the paper's closure Q0 = 1/g*^2 = u/tau (:func:`closure_Q0`).
+* ``Q0=None`` means the paper's closure Q0 = 1/g*^2 = u/tau (:func:`symmetric.closure_Q0`).
 * :func:`plateau_Q0` gives the member that training actually reaches from Q_ii(0),
   g_i(0), by the O(eta) conservation laws: bn-exact conserves Q_ii, bn-paper
   conserves Q_ii - g_i^2. With weights N(0, 1/N) (Q_ii ~ 1) and g = 1 that is
@@ -32,86 +32,77 @@ from __future__ import annotations
 import numpy as np
 
 from symbn import validate
-from symbn.generated import bn as _bn
-from symbn.generated import vanilla as _vanilla
-
-MODELS = ("vanilla", "bn-paper", "bn-exact")
-_JAC = {"vanilla": _vanilla.jacobian, "bn-paper": _bn.jacobian_paper, "bn-exact": _bn.jacobian_exact}
-_RHS = {"vanilla": _vanilla.rhs, "bn-paper": _bn.rhs_paper, "bn-exact": _bn.rhs_exact}
+from symbn.errors import ParameterError
+from symbn.numeric import symmetric
+from symbn.numeric.symmetric import closure_Q0, params
 
 
-def _params(K, tau):
-    return validate.at_least("K", K, 1, integer=True), validate.positive("tau", tau)
-
-
-def _model(model):
-    return validate.model(model, "ode").name
+def _rule(model):
+    """(registry Model with an update rule, its generated module)."""
+    m = validate.model(model, "ode")
+    return m, symmetric.FAMILIES[m.family]
 
 
 def state(model):
     """Names of the reduced state the Jacobian acts on."""
-    return (_bn if _model(model) != "vanilla" else _vanilla).STATE
+    return _rule(model)[1].STATE
 
 
-def closure_Q0(K, tau):
-    """The paper's closure Q0 = 1/g*^2 = (K + (K-1) tau) / tau."""
-    K, tau = _params(K, tau)
-    return (K + (K - 1) * tau) / tau
-
-
-def g_star_sq(K, tau):
+def g_star_sq(K, *, tau=1.0):
     """g*^2 = tau / (K + (K-1) tau), the gain on the plateau (every member of the BN family)."""
-    K, tau = _params(K, tau)
+    K, tau = params(K, tau)
     return tau / (K + (K - 1) * tau)
 
 
-def plateau_Q0(model, K, tau, Q_init=1.0, g_init=1.0):
+def plateau_Q0(model, K, *, tau=1.0, Q_init=1.0, g_init=1.0):
     """Q on the plateau reached from Q_ii(0) = Q_init, g_i(0) = g_init (O(eta) conservation laws).
 
     bn-exact: Q_ii is conserved, Q0 = Q_init. bn-paper: Q_ii - g_i^2 is conserved,
     Q0 = Q_init - g_init^2 + g*^2 (ParameterError if that is <= 0). Vanilla has no family: None.
     """
-    model = _model(model)
-    K, tau = _params(K, tau)
-    Q_init, g_init = validate.positive("Q_init", Q_init), validate._array("g_init", g_init)
-    if model == "vanilla":
+    m, _ = _rule(model)
+    K, tau = params(K, tau)
+    Q_init, g_init = validate.positive("Q_init", Q_init), validate.finite("g_init", g_init)
+    if not m.normalized:
         return None
-    if model == "bn-exact":
+    if m.project:
         return np.broadcast_to(Q_init, np.broadcast(K, tau, Q_init).shape).astype(float)
-    Q0 = Q_init - g_init**2 + g_star_sq(K, tau)
+    Q0 = Q_init - g_init**2 + g_star_sq(K, tau=tau)
     if np.any(Q0 <= 0):
-        raise validate.ParameterError(f"bn-paper: Q_init - g_init^2 + g*^2 must be > 0, got {np.min(Q0)!r}")
+        raise ParameterError(f"{m.name}: Q_init - g_init^2 + g*^2 must be > 0, got {np.min(Q0)!r}")
     return Q0
 
 
 def _resolve(model, K, tau, Q0):
-    model = _model(model)
-    K, tau = _params(K, tau)
-    if model == "vanilla":
-        return model, K, tau, None
-    Q0 = closure_Q0(K, tau) if Q0 is None else validate.positive("Q0", Q0)
-    return model, K, tau, Q0
+    """(Model, module, K, tau, Q0) validated; Q0 None for vanilla, the closure if not given."""
+    m, fam = _rule(model)
+    K, tau = params(K, tau)
+    if not m.normalized:
+        if Q0 is not None:
+            raise ParameterError(f"Q0: model {m.name!r} has no fixed-point family (Q0 applies to batch norm)")
+        return m, fam, K, tau, None
+    return m, fam, K, tau, closure_Q0(K, tau=tau) if Q0 is None else validate.positive("Q0", Q0)
 
 
-def effective_learning_rate(K, tau, Q0=None):
+def effective_learning_rate(K, *, tau=1.0, Q0=None):
     """s*^2 = g*^2 / (tau Q0): eta_eff / eta of a scale-invariant BN unit on the plateau (closure: tau/u^2)."""
-    _, K, tau, Q0 = _resolve("bn-exact", K, tau, Q0)
-    return g_star_sq(K, tau) / (tau * Q0)
+    *_, K, tau, Q0 = _resolve("bn-exact", K, tau, Q0)
+    return g_star_sq(K, tau=tau) / (tau * Q0)
 
 
-def fixed_point(model, K, tau, Q0=None):
-    """Reduced fixed point, shape (..., n) over :func:`state` (BN: the family member Q = Q0)."""
-    model, K, tau, Q0 = _resolve(model, K, tau, Q0)
-    return _vanilla.fixed_point(K, tau) if model == "vanilla" else _bn.fixed_point_family(K, tau, Q0)
+def _fixed_point(fam, K, tau, Q0):
+    """Reduced fixed point as a vector (..., n) over the family's STATE."""
+    return fam.fixed_point(K, tau) if Q0 is None else fam.fixed_point_family(K, tau, Q0)
 
 
-def jacobian(model, K, tau, Q0=None):
+def jacobian(model, K, *, tau=1.0, Q0=None):
     """Jacobian of the eta^1 flow (time eta t) at the fixed point; shape (..., n, n)."""
-    model, K, tau, Q0 = _resolve(model, K, tau, Q0)
-    return _JAC[model](K, tau) if model == "vanilla" else _JAC[model](K, tau, Q0)
+    m, fam, K, tau, Q0 = _resolve(model, K, tau, Q0)
+    jac = getattr(fam, "jacobian" + m.suffix)
+    return jac(K, tau) if Q0 is None else jac(K, tau, Q0)
 
 
-def eigenvalues(model, K, tau, Q0=None):
+def eigenvalues(model, K, *, tau=1.0, Q0=None):
     """Jacobian eigenvalues, complex, sorted by real part ascending; shape (..., n).
 
     LAPACK ``eigvals`` (nonsymmetric). On the grids checked (K <= 1000, tau in [1e-3, 1e3])
@@ -119,18 +110,18 @@ def eigenvalues(model, K, tau, Q0=None):
     returned anyway. Eigenvalues that are exactly 0 mathematically (conserved directions,
     the BN family) come out as round-off of size eps * max|lambda|.
     """
-    ev = np.linalg.eigvals(jacobian(model, K, tau, Q0))
+    ev = np.linalg.eigvals(jacobian(model, K, tau=tau, Q0=Q0))
     order = np.argsort(ev.real, axis=-1, kind="stable")
     return np.take_along_axis(ev, order, axis=-1)
 
 
-def escape_rate(model, K, tau, Q0=None):
+def escape_rate(model, K, *, tau=1.0, Q0=None):
     """Largest real part of the Jacobian spectrum: the plateau escape rate per unit eta t.
 
     Accurate to ~1e-7 relative at worst (LAPACK on matrices whose entries span ~6 decades,
     K = 40, tau = 0.1; see tests/test_jacobian.py); ~1e-14 for moderate K, tau.
     """
-    return eigenvalues(model, K, tau, Q0).real[..., -1]
+    return eigenvalues(model, K, tau=tau, Q0=Q0).real[..., -1]
 
 
 def plateau_length(rate, d0, d_exit=1.0, eta=1.0):
@@ -152,12 +143,12 @@ def drift(model, y, K, tau):
 
     The reduced RHS is exactly eta A(y) + eta^2 (tau/b) B(y); at b = inf the second term is 0.
     """
-    model = _model(model)
+    m, fam = _rule(model)
     y = np.asarray(y, dtype=float)
-    return _RHS[model](*np.moveaxis(y, -1, 0), K, tau, 1.0, np.inf)
+    return getattr(fam, "rhs" + m.suffix)(*np.moveaxis(y, -1, 0), K, tau, 1.0, np.inf)
 
 
-def fitted_rate(model, K, tau, Q0=None, *, delta=1e-9, direction=None, growth=1e4, seed=0,
+def fitted_rate(model, K, *, tau=1.0, Q0=None, delta=1e-9, direction=None, growth=1e4, seed=0,
                 rtol=1e-6):
     """Escape rate fitted from the reduced eta^1 ODE started ``delta`` away from the fixed point.
 
@@ -175,19 +166,19 @@ def fitted_rate(model, K, tau, Q0=None, *, delta=1e-9, direction=None, growth=1e
     """
     from scipy.integrate import solve_ivp
 
-    model, K, tau, Q0 = _resolve(model, K, tau, Q0)
+    m, fam, K, tau, Q0 = _resolve(model, K, tau, Q0)
     K, tau = float(K), float(tau)
-    ystar = fixed_point(model, K, tau, Q0)
+    ystar = _fixed_point(fam, K, tau, Q0)
     n = ystar.size
     if direction is None:
         direction = np.random.default_rng(seed).standard_normal(n)
     direction = np.asarray(direction, dtype=float)
     direction = direction / np.linalg.norm(direction)
-    a0 = drift(model, ystar, K, tau)
-    lam = float(escape_rate(model, K, tau, Q0))
+    a0 = drift(m, ystar, K, tau)
+    lam = float(escape_rate(m, K, tau=tau, Q0=Q0))
     if lam <= 0:
-        raise validate.ParameterError(f"no unstable direction at K = {K:g}, tau = {tau:g} (lambda = {lam:g})")
-    fun = lambda t, x: drift(model, ystar + x, K, tau) - a0  # noqa: E731
+        raise ParameterError(f"no unstable direction at K = {K:g}, tau = {tau:g} (lambda = {lam:g})")
+    fun = lambda t, x: drift(m, ystar + x, K, tau) - a0  # noqa: E731
     stop = lambda t, x: np.linalg.norm(x) - growth * delta  # noqa: E731
     stop.terminal = True
     sol = solve_ivp(fun, (0.0, 1.5 * np.log(growth) / lam), delta * direction, method="RK45",
@@ -199,7 +190,7 @@ def fitted_rate(model, K, tau, Q0=None, *, delta=1e-9, direction=None, growth=1e
     return float(rate), {"t": t, "distance": d, "window": (float(t[0]), float(t1)), "nfev": sol.nfev}
 
 
-def full_jacobian(model, K, tau=1.0, Q0=None, h=1e-6):
+def full_jacobian(model, K, *, tau=1.0, Q0=None, h=1e-6):
     """Jacobian of the eta^1 part of the *full* ODE (K = M, T = I) at the symmetric fixed point.
 
     Central finite differences of :meth:`symbn.numeric.ode.System.parts` (step h: truncation
@@ -208,11 +199,12 @@ def full_jacobian(model, K, tau=1.0, Q0=None, h=1e-6):
     """
     from symbn.numeric import ode
 
-    model, K_, tau_, Q0 = _resolve(model, K, tau, Q0)
-    sysm = ode.System(model, validate.count("K", K), validate.count("K", K), tau=float(tau_))
+    m, fam, _, tau, Q0 = _resolve(model, K, tau, Q0)
+    sysm = ode.System(m, validate.count("K", K), validate.count("K", K), tau=float(tau))
     K = sysm.K
-    R, S, Q, C = fixed_point(model, K, float(tau_), Q0)[:4]
-    g = None if model == "vanilla" else np.full(K, fixed_point(model, K, float(tau_), Q0)[4])
+    point = _fixed_point(fam, K, float(tau), Q0)
+    R, S, Q, C = point[:4]
+    g = np.full(K, point[4]) if m.normalized else None
     y0 = sysm.pack((Q - C) * np.eye(K) + C, (R - S) * np.eye(K) + S, g)
     n = y0.size
     J = np.empty((n, n))
@@ -223,9 +215,9 @@ def full_jacobian(model, K, tau=1.0, Q0=None, h=1e-6):
     return J, y0
 
 
-def full_eigenvalues(model, K, tau=1.0, Q0=None, h=1e-6):
+def full_eigenvalues(model, K, *, tau=1.0, Q0=None, h=1e-6):
     """Eigenvalues of :func:`full_jacobian`, sorted by real part ascending."""
-    ev = np.linalg.eigvals(full_jacobian(model, K, tau, Q0, h)[0])
+    ev = np.linalg.eigvals(full_jacobian(model, K, tau=tau, Q0=Q0, h=h)[0])
     return ev[np.argsort(ev.real, kind="stable")]
 
 
@@ -233,19 +225,19 @@ def table(model, K, tau, Q0=None):
     """Rows for the CLI: [{K, tau, Q0, eigenvalues_real, eigenvalues_imag, escape_rate, ...}]."""
     from symbn.numeric import grid
 
-    model = _model(model)
+    m, _ = _rule(model)
     k, t = grid.mesh(grid.parse("K", K, integer=True), grid.parse("tau", tau))
-    q = None if (model == "vanilla" or Q0 is None) else np.broadcast_to(validate.positive("Q0", Q0), k.shape)
-    ev = eigenvalues(model, k, t, q)
+    q = None if Q0 is None else np.broadcast_to(validate.positive("Q0", Q0), k.shape)
+    ev = eigenvalues(m, k, tau=t, Q0=q)
     rows = []
     for n in range(k.size):
-        row = {"model": model, "K": int(k[n]), "tau": float(t[n])}
-        if model != "vanilla":
-            Qn = float(closure_Q0(k[n], t[n])) if q is None else float(q[n])
+        row = {"model": m.name, "K": int(k[n]), "tau": float(t[n])}
+        if m.normalized:
+            Qn = float(closure_Q0(k[n], tau=t[n])) if q is None else float(q[n])
             row["Q0"] = Qn
             row["Q0_is_closure"] = q is None
-            row["effective_learning_rate"] = float(effective_learning_rate(k[n], t[n], Qn))
-        row["state"] = list(state(model))
+            row["effective_learning_rate"] = float(effective_learning_rate(k[n], tau=t[n], Q0=Qn))
+        row["state"] = list(state(m))
         row["eigenvalues"] = [float(v) for v in ev[n].real]
         row["eigenvalues_imag"] = [float(v) for v in ev[n].imag]
         row["escape_rate"] = float(ev[n].real[-1])
@@ -253,6 +245,5 @@ def table(model, K, tau, Q0=None):
     return rows
 
 
-__all__ = ["MODELS", "state", "closure_Q0", "g_star_sq", "plateau_Q0", "effective_learning_rate",
-           "fixed_point", "jacobian", "eigenvalues", "escape_rate", "plateau_length", "drift",
+__all__ = ["state", "closure_Q0", "g_star_sq", "plateau_Q0", "effective_learning_rate", "jacobian", "eigenvalues", "escape_rate", "plateau_length", "drift",
            "fitted_rate", "full_jacobian", "full_eigenvalues", "table"]

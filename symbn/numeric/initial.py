@@ -29,7 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from symbn import validate
-from symbn.validate import ParameterError
+from symbn.errors import ParameterError
+from symbn.files import write_atomic
+from symbn.numeric import symmetric as symmetric_phase
+from symbn.numeric.noise import STREAMS, init_weights, seed_streams
 
 KEYS = ("Q", "R", "T", "g")
 REDUCED = ("R", "S", "Q", "C", "g")
@@ -61,7 +64,8 @@ class InitialState:
         return out
 
 
-def _matrix(name, value, shape=None):
+def matrix(name, value, shape=None):
+    """``value`` as a finite 2-d float array (of ``shape`` if given)."""
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
@@ -74,7 +78,9 @@ def _matrix(name, value, shape=None):
     return arr
 
 
-def _symmetric(name, arr):
+def symmetric_matrix(name, value, shape=None):
+    """``value`` as a symmetric matrix (symmetrised to round-off) with a positive diagonal."""
+    arr = matrix(name, value, shape)
     if arr.shape[0] != arr.shape[1] or arr.shape[0] < 1:
         raise ParameterError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
     scale = max(1.0, float(np.abs(arr).max()))
@@ -104,13 +110,13 @@ def check_correlations(Q, R, T, slack=CORRELATION_SLACK):
 
 def from_matrices(Q, R, T=None, g=None) -> InitialState:
     """A validated :class:`InitialState`; T defaults to the identity, g to None (= all ones)."""
-    Q = _symmetric("Q", _matrix("Q", Q))
+    Q = symmetric_matrix("Q", Q)
     K = Q.shape[0]
-    R = _matrix("R", R)
+    R = matrix("R", R)
     if R.shape[0] != K or R.shape[1] < 1:
         raise ParameterError(f"R must have shape ({K}, M) to match Q, got {R.shape}")
     M = R.shape[1]
-    T = np.eye(M) if T is None else _symmetric("T", _matrix("T", T, (M, M)))
+    T = np.eye(M) if T is None else symmetric_matrix("T", T, (M, M))
     if g is not None:
         g = np.array(validate.positive("g", g), dtype=float)
         if g.shape != (K,):
@@ -157,8 +163,11 @@ def load(path) -> InitialState:
 
 
 def save(state: InitialState, path):
-    """Write ``state`` as JSON (floats written with repr precision, so load(save(s)) == s)."""
-    Path(path).write_text(json.dumps(state.to_dict(), indent=1) + "\n")
+    """Write ``state`` as JSON, atomically (floats with repr precision, so load(save(s)) == s)."""
+    try:
+        write_atomic(path, json.dumps(state.to_dict(), indent=1) + "\n")
+    except OSError as e:
+        raise ParameterError(f"cannot write {str(path)!r}: {e.strerror or e}") from None
 
 
 def random(K, M, N, seed=0, index=0, g=None) -> InitialState:
@@ -168,11 +177,9 @@ def random(K, M, N, seed=0, index=0, g=None) -> InitialState:
     uses for seed index ``index``, so both start from identical order parameters.
     ``g`` defaults to None (all ones, as in the paper).
     """
-    from symbn.numeric.simulate import init_weights, seed_streams
-
     K, M, N = validate.count("K", K), validate.count("M", M), validate.count("N", N)
     seed, index = validate.count("seed", seed, low=0), validate.count("index", index, low=0)
-    J, B = init_weights(seed_streams(seed, index, 5)[0], N, K, M)
+    J, B = init_weights(seed_streams(seed, index)[STREAMS.index("init")], N, K, M)
     return from_matrices(J @ J.T, J @ B.T, B @ B.T, g)
 
 
@@ -180,24 +187,10 @@ def symmetric(K, R, S, Q, C, g=None) -> InitialState:
     """Symmetric-phase state: K = M, T = I, Q_ii = Q, Q_ij = C, R_ii = R, R_in = S, g_i = g."""
     K = validate.count("K", K)
     eye, ones = np.eye(K), np.ones((K, K))
-    vals = [float(validate._array(n, v)) for n, v in zip("RSQC", (R, S, Q, C))]
+    vals = [float(validate.finite(n, v)) for n, v in zip("RSQC", (R, S, Q, C))]
     R_, S_, Q_, C_ = vals
     gv = None if g is None else np.full(K, float(validate.positive("g", g)))
     return from_matrices((Q_ - C_) * eye + C_ * ones, (R_ - S_) * eye + S_ * ones, eye, gv)
-
-
-def _family(model):
-    from symbn.generated import bn, vanilla
-
-    return vanilla if validate.model(model, "ode").name == "vanilla" else bn
-
-
-def fixed_point(model, K, tau):
-    """The reduced fixed point as a dict R, S, Q, C (and g for BN) from the generated code."""
-    fam = _family(model)
-    K, tau = validate.count("K", K), float(validate.positive("tau", tau))
-    values = fam.fixed_point(K, tau)
-    return {name: float(values[k]) for k, name in enumerate(fam.STATE)}
 
 
 def near_fixed_point(model, K, tau, perturbation=1e-3) -> InitialState:
@@ -212,14 +205,15 @@ def near_fixed_point(model, K, tau, perturbation=1e-3) -> InitialState:
     R* = S* = 1/sqrt(K (K + (K-1) tau)); BN: the closure Q = 1/g^2 member of the
     fixed-point family.
     """
-    fp = fixed_point(model, K, tau)
+    K, tau = validate.count("K", K), float(validate.positive("tau", tau))
+    fp = {k: float(v) for k, v in symmetric_phase.fixed_point(model, K, tau=tau).items()}
     if isinstance(perturbation, dict):
         unknown = sorted(set(perturbation) - set(fp))
         if unknown:
             raise ParameterError(f"cannot perturb {unknown}; reduced parameters of {model}: {', '.join(fp)}")
-        offsets = {k: float(validate._array(f"perturbation[{k}]", v)) for k, v in perturbation.items()}
+        offsets = {k: float(validate.finite(f"perturbation[{k}]", v)) for k, v in perturbation.items()}
     else:
-        delta, r = float(validate._array("perturbation", perturbation)), fp["R"]
+        delta, r = float(validate.finite("perturbation", perturbation)), fp["R"]
         offsets = {"R": delta, "Q": 2 * r * delta + delta**2, "C": 2 * r * delta}
     for k, v in offsets.items():
         fp[k] += v
@@ -246,4 +240,4 @@ def reduced(state: InitialState, atol=1e-12):
 
 
 __all__ = ["InitialState", "from_matrices", "from_dict", "load", "save", "random", "symmetric",
-           "fixed_point", "near_fixed_point", "reduced", "check_correlations", "check_gram"]
+           "near_fixed_point", "reduced", "check_correlations", "check_gram"]

@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbn import validate
-from symbn.numeric import escape
+from scipy.integrate import solve_ivp
+
+from symbn import models, validate
+from symbn.errors import ParameterError
+from symbn.numeric import escape, jobs, ode, plateau
+from symbn.numeric.orderparams import eps_g
+from symbn.numeric.simulate import simulate
 
 
 def _system(model, K, tau):
-    from symbn.numeric import ode
-
     return ode.System(model, K, K, tau=tau)
 
 
@@ -43,9 +46,9 @@ def unstable_projector(model, K, tau, Q0=None):
 
     P = V_u W_u with A V = V diag(ev), W = V^-1, u = {k : |ev_k - lambda| < 1e-3 lambda}.
     """
-    A, ystar = escape.full_jacobian(model, K, tau, Q0)
+    A, ystar = escape.full_jacobian(model, K, tau=tau, Q0=Q0)
     ev, V = np.linalg.eig(A)
-    lam = float(escape.escape_rate(model, K, tau, Q0))
+    lam = float(escape.escape_rate(model, K, tau=tau, Q0=Q0))
     u = np.abs(ev - lam) < 1e-3 * lam
     if not np.any(u):
         raise ArithmeticError(f"escape rate {lam:g} not found in the full-ODE spectrum")
@@ -60,13 +63,8 @@ def exit_distance(model, K, tau, ystar, direction, rate, eps=1e-3, rtol=1e-5):
     LSODA (the flow is stiff: stable eigenvalues O(1), rate down to ~1e-3). ArithmeticError
     if the exit is not reached within s = 60 / rate.
     """
-    from scipy.integrate import solve_ivp
-
-    from symbn.numeric import symmetric as sym
-    from symbn.numeric.orderparams import eps_g
-
     sysm = _system(model, K, tau)
-    half = 0.5 * float(sym.eps_g_star(model, K, tau))
+    half = 0.5 * plateau.plateau_height(model, K, tau)
     T = np.eye(K)
 
     def below(s, y):
@@ -86,19 +84,20 @@ def predict(model, K, tau, Q, R, g=None, eta=1.0):
 
     Returns dict of arrays (S,): rate, Q0 (nan for vanilla), d0, d_exit, alpha (module docstring).
     """
-    model = escape._model(model)
+    model = validate.model(model, "ode")
     K = validate.count("K", K)
     tau, eta = float(validate.positive("tau", tau)), float(validate.positive("eta", eta))
     Q, R = np.asarray(Q, dtype=float), np.asarray(R, dtype=float)
     if Q.ndim != 3 or Q.shape[1:] != (K, K) or R.shape != Q.shape:
-        raise validate.ParameterError(f"Q and R must have shape (seeds, K, K) = (S, {K}, {K}), "
+        raise ParameterError(f"Q and R must have shape (seeds, K, K) = (S, {K}, {K}), "
                                       f"got {Q.shape} and {R.shape}")
-    bn = model != "vanilla"
+    bn = model.normalized
     g = np.ones(Q.shape[:2]) if g is None else np.asarray(g, dtype=float)
     sysm = _system(model, K, tau)
     out = {k: np.empty(len(Q)) for k in ("rate", "Q0", "d0", "d_exit", "alpha")}
     for s in range(len(Q)):
-        Q0 = float(escape.plateau_Q0(model, K, tau, np.diagonal(Q[s]).mean(), g[s].mean())) if bn else None
+        Q0 = float(escape.plateau_Q0(model, K, tau=tau, Q_init=np.diagonal(Q[s]).mean(),
+                                     g_init=g[s].mean())) if bn else None
         rate, P, ystar = unstable_projector(model, K, tau, Q0)
         x = P @ (sysm.pack(Q[s], R[s], g[s] if bn else None) - ystar)
         d0 = float(np.linalg.norm(x))
@@ -114,7 +113,7 @@ PLATEAU = dict(N=100, eta=1.0, b=10, seeds=8, seed=0, method="order", normalizer
 and the SGD noise 10x below b = 1); run length 2 max(predicted alpha) + 6 / (eta lambda) (the
 linear theory's error is additive, a few e-folds), at most ``alpha_max``; eps_g recorded every
 ``record`` in alpha (the exit resolution)."""
-GRID = dict(K=(2, 3, 4), tau=(1.0, 2.0, 4.0), models=escape.MODELS)
+GRID = dict(K=(2, 3, 4), tau=(1.0, 2.0, 4.0), models=models.names("ode"))
 
 
 def run(model, K, tau, **settings):
@@ -122,46 +121,34 @@ def run(model, K, tau, **settings):
 
     Initial order parameters from ``simulate(steps=0)`` (same weights as the run: per-seed
     streams), prediction :func:`predict`, then the run and the exit rule of
-    :func:`symbn.numeric.figures.plateau_exits` (first alpha with eps_g < eps_g*/2; inf if never).
+    :func:`symbn.numeric.plateau.exits` (first alpha with eps_g < eps_g*/2; inf if never).
     """
-    from symbn.numeric.figures import plateau_exits
-    from symbn.numeric.simulate import simulate
-
     p = {**PLATEAU, **settings}
     N, eta = p["N"], p["eta"]
     kw = dict(tau=tau, eta=eta, b=p["b"], seeds=p["seeds"], seed=p["seed"], method=p["method"],
               normalizer=p["normalizer"])
-    tr0 = simulate(model, N, K, K, 0, **kw)
-    pred = predict(model, K, tau, tr0.Q0, tr0.R0, tr0.g0, eta)
+    tr0 = simulate(model, K, K, N=N, steps=0, **kw)
+    g0 = tr0.initial.get("g")
+    pred = predict(model, K, tau, tr0.initial["Q"], tr0.initial["R"], g0, eta)
     alpha_run = min(float(p["alpha_max"]), 2 * float(pred["alpha"].max()) + 6 / (eta * float(pred["rate"].min())))
     steps = int(np.ceil(alpha_run * N))
-    tr = simulate(model, N, K, K, steps, every=max(1, int(round(p["record"] * N))), **kw)
+    tr = simulate(model, K, K, N=N, steps=steps, every=max(1, int(round(p["record"] * N))), **kw)
     return {**{k: v for k, v in pred.items() if k != "alpha"}, "alpha_pred": pred["alpha"],
-            "alpha_exit": plateau_exits(tr) / N, "alpha_run": np.full(len(tr.seeds), steps / N),
+            "alpha_exit": plateau.exits(tr), "alpha_run": np.full(len(tr.seeds), steps / N),
             "seed": tr.seeds.astype(float), "elapsed": np.full(len(tr.seeds), tr.elapsed)}
-
-
-def _run_job(job):
-    model, K, _, kw = job
-    kw.pop("steps")
-    return run(model, K, kw.pop("tau"), **kw)
 
 
 COLUMNS = ("model", "K", "tau", "seed", "rate", "Q0", "d0", "d_exit", "alpha_pred", "alpha_exit", "alpha_run")
 
 
 def data(K=GRID["K"], tau=GRID["tau"], models=GRID["models"], workers=None, **settings):
-    """Columns (COLUMNS) over models x K x tau x seeds; jobs run in a process pool (figures._run_jobs)."""
-    from symbn.numeric.figures import _run_jobs
-
-    keys = [(m, int(k), float(t)) for m in models for k in K for t in tau]
-    for m, k, t in keys:
-        escape._model(m), validate.count("K", k), validate.positive("tau", t)
-    N = settings.get("N", PLATEAU["N"])
-    # "steps": a cost estimate for the pool's longest-first ordering (~3 e-folds at the rate)
-    jobs = [(m, k, k, {**settings, "tau": t, "steps": 3 * N / float(escape.escape_rate(
-        m, k, t, escape.plateau_Q0(m, k, t)))}) for m, k, t in keys]
-    res = _run_jobs(jobs, workers, fn=_run_job)
+    """Columns (COLUMNS) over models x K x tau x seeds; one job per (model, K, tau) (:mod:`jobs`)."""
+    keys = [(validate.model(m, "ode").name, validate.count("K", k), float(validate.positive("tau", t)))
+            for m in models for k in K for t in tau]
+    # cost estimate for the longest-first ordering: ~3 e-folds at the escape rate
+    cost = [3 / float(escape.escape_rate(m, k, tau=t, Q0=escape.plateau_Q0(m, k, tau=t))) for m, k, t in keys]
+    res = jobs.run(run, [dict(model=m, K=k, tau=t, **settings) for m, k, t in keys], workers=workers,
+                   cost=cost, label="plateau_length simulations")
     cols = {c: [] for c in COLUMNS}
     for (m, k, t), r in zip(keys, res):
         n = r["seed"].size
@@ -177,33 +164,31 @@ SESSION = dict(settings=((2, 1.0), (2, 10.0)), N=1000, eta=0.5, b=1, seeds=8, al
 """The simulation table of docs/escape.md: order sampler, population normaliser, b = 1."""
 
 
-def plateau_table(models=escape.MODELS, workers=None, **overrides):
-    """Rows (dicts) per (K, tau, model): exits (rule of figures.plateau_exits) and Q, g on the plateau.
+def plateau_table(models=GRID["models"], workers=None, **overrides):
+    """Rows (dicts) per (K, tau, model): exits (rule of :func:`plateau.exits`) and Q, g on the plateau.
 
     On the plateau = records with |eps_g / eps_g* - 1| < 0.1 (eps_g* of the model's family);
     Q, g, Q g^2 are means over those records and units, then medians over seeds with any.
     """
-    from symbn.numeric.figures import _run_jobs, plateau_exits
-    from symbn.numeric import symmetric as sym
-
     p = {**SESSION, **overrides}
     N = p["N"]
     keys = [(m, K, tau) for K, tau in p["settings"] for m in models]
     kw = dict(N=N, steps=int(p["alpha"] * N), eta=p["eta"], b=p["b"], seeds=p["seeds"], seed=p["seed"],
               method="order", normalizer="population", every=N // 4)
-    trs = _run_jobs([(m, K, K, {**kw, "tau": tau}) for m, K, tau in keys], workers)
+    trs = jobs.run(simulate, [dict(model=m, K=K, tau=tau, **kw) for m, K, tau in keys], workers=workers,
+                   label="plateau table simulations")
     rows = []
     for (m, K, tau), tr in zip(keys, trs):
-        star = float(sym.eps_g_star(m, K, tau))
+        star = plateau.plateau_height(m, K, tau)
         on = np.abs(tr.eps_g / star - 1) < 0.1
         Qd = np.diagonal(tr.Q, axis1=-2, axis2=-1).mean(-1)
-        g = tr.g.mean(-1)
+        bn = tr.g is not None
         have = on.any(axis=1)
         pick = lambda a: float(np.median([a[s][on[s]].mean() for s in np.flatnonzero(have)])) if have.any() else np.nan  # noqa: E731
-        ex = plateau_exits(tr) / N
+        ex = plateau.exits(tr)
         rows.append(dict(model=m, K=K, tau=tau, exit_median=float(np.median(ex)), exited=int(np.isfinite(ex).sum()),
                          exits=ex.tolist(), seeds_on_plateau=int(have.sum()), Q=pick(Qd),
-                         g=np.nan if m == "vanilla" else pick(g),
-                         Qg2=np.nan if m == "vanilla" else pick(Qd * (tr.g ** 2).mean(-1)),
+                         g=pick(tr.g.mean(-1)) if bn else np.nan,
+                         Qg2=pick(Qd * (tr.g ** 2).mean(-1)) if bn else np.nan,
                          Q_init=float(Qd[:, 0].mean())))
     return rows

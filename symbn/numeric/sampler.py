@@ -8,7 +8,7 @@ plus the gains g (and bias beta). With e_1..e_r an orthonormal basis of span(V)
   rem_u ~ N(0, tau P_perp) independent  (so W = [rem_u . rem_v] ~ Wishart_b(N - r, tau I)).
 
 Every model's update is J' = D J + (eta/N) c^T xi with D = diag(1 + (eta/N) d) and c (b x K),
-d depending only on the projections (:func:`symbn.numeric.simulate.coefficients`). Hence
+d depending only on the projections (:func:`symbn.numeric.rules.coefficients`). Hence
 (:func:`gram_update`), with X = J xi^T, Y = B xi^T (the projections) and lr = eta/N,
 
   Q' = D Q D + lr [D X^T c + (D X^T c)^T] + lr^2 c^T G c,   R' = D R + lr c^T Y,   T' = T,
@@ -26,14 +26,16 @@ import math
 
 import numpy as np
 
-from symbn.numeric.simulate import Noise, _Engine, coefficients, simulate
-from symbn.validate import ParameterError
+from symbn.errors import ParameterError
+from symbn.numeric.engines import Engine
+from symbn.numeric.noise import Noise
+from symbn.numeric.rules import coefficients
 
 
 def gram_update(G, proj, u, cGc, K, lr):
     """Gram matrix after J' = D J + lr c^T xi (module docstring); G (S, r, r), proj (S, b, r).
 
-    ``u`` is the :class:`~symbn.numeric.simulate.Update`, ``cGc`` = c^T (xi xi^T) c (S, K, K).
+    ``u`` is the :class:`~symbn.numeric.rules.Update`, ``cGc`` = c^T (xi xi^T) c (S, K, K).
     """
     X, Y = proj[..., :K], proj[..., K:]
     ct = u.c.swapaxes(-1, -2)
@@ -90,7 +92,7 @@ class WishartFactor:
         return A
 
 
-class OrderEngine(_Engine):
+class OrderEngine(Engine):
     """Exact sampler of (Gamma, g, beta) over S seeds; see the module docstring."""
 
     def __init__(self, model, normalizer, G, N, K, tau, eta, b, g, beta, train_rngs, test_rngs, normal_rngs,
@@ -114,17 +116,13 @@ class OrderEngine(_Engine):
         return [n for n in (self.z, getattr(w, "off", None), getattr(w, "chi", None), getattr(w, "gauss", None))
                 if n is not None]
 
-    def _qdiag(self):
-        if self.spec.bn and self.normalizer == "population":
-            return np.diagonal(self.G, axis1=-2, axis2=-1)[..., : self.K].copy()
-        return None
-
     def step(self):
         """One exact SGD step in order-parameter space (module docstring)."""
         L = psd_factor(self.G)
         z = self.z.next()
         proj = z @ L.swapaxes(-1, -2)
-        u = coefficients(self.spec, self.normalizer, proj, self.K, self.g, self.beta, self._qdiag(), self.tau)
+        u = coefficients(self.model, self.normalizer, proj, self.K, self.g, self.beta,
+                         self.population_norms(), self.tau)
         ct = u.c.swapaxes(-1, -2)
         cz = ct @ z
         cGc = cz @ cz.swapaxes(-1, -2)
@@ -134,15 +132,10 @@ class OrderEngine(_Engine):
             FA = (ct if self.b <= self.K else psd_factor(ct @ u.c)) @ A
             cGc += self.tau * (FA @ FA.swapaxes(-1, -2))
         self.G = gram_update(self.G, proj, u, cGc, self.K, self.lr)
-        self._apply_gains(u)
+        self.apply_gains(u)
 
     def test_error(self, P):
         """Test-set eps_g on P fresh inputs per seed, sampled through their projections L z."""
         L = psd_factor(self.G)
         z = np.stack([rng.standard_normal((P, L.shape[-1])) for rng in self.test_rngs]) * math.sqrt(self.tau)
-        return self._test_from_proj(z @ np.swapaxes(L, -1, -2), self._qdiag())
-
-
-def sample(model, N, K, M, steps, **kwargs):
-    """:func:`symbn.numeric.simulate.simulate` with ``method="order"``."""
-    return simulate(model, N, K, M, steps, method="order", **kwargs)
+        return self.test_loss(z @ np.swapaxes(L, -1, -2), self.population_norms())

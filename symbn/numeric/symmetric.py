@@ -1,59 +1,71 @@
 """Symmetric fixed point, eps_g, gradient, Hessian and its spectrum (paper Section 3.2).
 
 Thin, validated wrappers around the generated code; everything broadcasts over
-arrays of K and tau, with vector/matrix axes last. Models: ``vanilla`` and
-``bn`` (batch normalization; eps_g and the Hessian depend only on the forward
-pass, so both BN update rules share them).
+arrays of K and tau (and Q0), with vector/matrix axes last. Models: those of the
+registry's ``forward`` scope (:mod:`symbn.models`): ``vanilla``, ``bn``, ``bn-paper``,
+``bn-exact`` -- eps_g and the Hessian depend only on the forward map, so both BN
+update rules share them (the generated module of the model's ``family``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from symbn import validate
+from symbn.errors import ParameterError
+from symbn.generated import bn, vanilla
 from symbn.numeric import polyroots
-from symbn.generated import bn as _bn
-from symbn.generated import vanilla as _vanilla
 
-FAMILIES = {"vanilla": _vanilla, "bn": _bn}
-# The ODE/simulation update rules map onto the family that fixes their forward pass.
-FAMILY_OF = {"vanilla": "vanilla", "bn": "bn", "bn-paper": "bn", "bn-exact": "bn", "bn-full": "bn"}
+FAMILIES = {"vanilla": vanilla, "bn": bn}
 
 
-def _family(model):
-    return FAMILIES[FAMILY_OF[model if model == "bn-full" else validate.model(model, "forward").name]]
+def family(model):
+    """The generated module with the symmetric-phase closed forms of ``model``'s forward map."""
+    return FAMILIES[validate.model(model, "forward").family]
 
 
-def _params(K, tau):
+def params(K, tau):
+    """Validated (K, tau) arrays: K an integer >= 1, tau > 0, both finite."""
     return validate.at_least("K", K, 1, integer=True), validate.positive("tau", tau)
 
 
-def fixed_point(model, K, tau):
-    """Symmetric fixed point as a dict of arrays, keys ``STATE`` of the model (R, S, Q, C[, g]).
+def closure_Q0(K, *, tau=1.0):
+    """The paper's closure Q0 = 1/g*^2 = (K + (K-1) tau) / tau (batch norm's plateau member)."""
+    K, tau = params(K, tau)
+    return (K + (K - 1) * tau) / tau
 
-    Vanilla: Q* = C* = 1/(K + (K-1) tau), R* = S* = 1/sqrt(K (K + (K-1) tau)) (eta -> 0);
-    batch norm: the closure Q = 1/g^2 member of the fixed-point family.
+
+def fixed_point(model, K, *, tau=1.0, Q0=None):
+    """Symmetric fixed point (eta -> 0) as a dict of arrays keyed R, S, Q, C[, g].
+
+    Vanilla: Q* = C* = 1/(K + (K-1) tau), R* = S* = 1/sqrt(K (K + (K-1) tau)).
+    Batch norm is invariant to |J_i|: its fixed points form a family labelled by Q0 = Q on
+    the plateau, with g*^2 = tau / (K + (K-1) tau) for every member; ``Q0=None`` is the
+    paper's closure Q0 = 1/g*^2 (:func:`closure_Q0`).
     """
-    fam = _family(model)
-    values = fam.fixed_point(*_params(K, tau))
+    fam = family(model)
+    K, tau = params(K, tau)
+    if Q0 is not None and fam is vanilla:
+        raise ParameterError(f"Q0: model {model!r} has no fixed-point family (Q0 applies to batch norm)")
+    values = fam.fixed_point(K, tau) if Q0 is None else fam.fixed_point_family(K, tau, validate.positive("Q0", Q0))
     return {name: values[..., k] for k, name in enumerate(fam.STATE)}
 
 
-def eps_g_star(model, K, tau):
+def eps_g_star(model, K, *, tau=1.0):
     """eps_g at the symmetric fixed point; shape of broadcast(K, tau)."""
-    return _family(model).eps_g_star(*_params(K, tau))
+    return family(model).eps_g_star(*params(K, tau))
 
 
-def gradient(model, K, tau):
-    """d eps_g / d Omega at the fixed point (not zero); shape (..., 4), Omega = HESSIAN_VARIABLES."""
-    return _family(model).gradient(*_params(K, tau))
+def gradient(model, K, *, tau=1.0):
+    """d eps_g / d Omega at the fixed point (not zero); shape (..., 4), Omega = :func:`variables`."""
+    return family(model).gradient(*params(K, tau))
 
 
-def hessian(model, K, tau):
-    """d^2 eps_g / d Omega^2 at the fixed point; shape (..., 4, 4)."""
-    return _family(model).hessian(*_params(K, tau))
+def hessian(model, K, *, tau=1.0):
+    """d^2 eps_g / d Omega^2 at the fixed point; shape (..., 4, 4), Omega = :func:`variables`."""
+    return family(model).hessian(*params(K, tau))
 
 
-def spectrum(model, K, tau):
+def spectrum(model, K, *, tau=1.0):
     """Eigenvalues of the Hessian at the fixed point, ascending; shape (..., 4).
 
     Roots of the generated characteristic polynomial det(lambda I - H) (coefficients in
@@ -66,8 +78,8 @@ def spectrum(model, K, tau):
     converge fall back to ``eigvalsh`` (normwise accurate); there are none for K = 1..1000,
     tau in [1e-3, 1e3] (gaps >= 0.64).
     """
-    fam = _family(model)
-    K, tau = np.broadcast_arrays(*_params(K, tau))
+    fam = family(model)
+    K, tau = np.broadcast_arrays(*params(K, tau))
     k, t = K.ravel(), tau.ravel()
     out = np.empty(k.shape + (4,))
     for s in range(0, k.size, _CHUNK):      # chunks that stay in cache: ~2x faster than one pass
@@ -108,4 +120,4 @@ def eigvalsh_exact_zeros(H):
 
 def variables(model):
     """Names of Omega, the Hessian's variables."""
-    return _family(model).HESSIAN_VARIABLES
+    return family(model).HESSIAN_VARIABLES

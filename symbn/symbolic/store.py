@@ -17,6 +17,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from symbn import models
+from symbn.files import generated_dir   # where generated/ is (not an import of generated code)
 
 from . import objects, stable
 
@@ -70,9 +71,7 @@ def parse(text: str):
 @functools.lru_cache(maxsize=1)
 def stored() -> dict:
     """{"kind/model": encoded object} from the cache file; {} if it is missing or from another SymPy."""
-    from symbn import derive   # where generated/ is (not an import of generated code)
-
-    path = derive.generated_dir() / FILE
+    path = generated_dir() / FILE
     if not path.exists():
         return {}
     data = json.loads(path.read_text())

@@ -1,0 +1,33 @@
+"""The registry of figures: name -> builder, and ``build`` to run some or all of them.
+
+A builder takes the output directory (and keyword overrides of its settings, e.g. a
+smaller run for a test), writes ``<name>.png``, ``.pdf`` and ``.csv`` (the plotted data)
+there with :func:`symbn.figures.output.save` and returns the paths. Add a figure with::
+
+    @figure("fig9", "what it shows")
+    def fig9(out, **settings):
+        ...
+        return save(out, "fig9", fig, columns)
+"""
+from __future__ import annotations
+
+from symbn.errors import ParameterError
+
+FIGURES = {}
+"""name -> (builder(out, **settings) -> [paths], one-line description), in registration order."""
+
+
+def figure(name, description):
+    def register(fn):
+        FIGURES[name] = (fn, description)
+        return fn
+    return register
+
+
+def build(out, names=None):
+    """Run the builders ``names`` (default: all) into ``out``; returns {name: [paths]}."""
+    names = list(FIGURES) if names is None else list(names)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise ParameterError(f"unknown figure {unknown[0]!r}; choose from {', '.join(FIGURES)}")
+    return {n: FIGURES[n][0](out) for n in names}
