@@ -26,16 +26,16 @@ def derived():
     proc = subprocess.Popen([sys.executable, "-m", "symbn.cli", "derive", "--check"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONHASHSEED=seed))
     try:
-        files = derive.artifacts()
+        rendered = derive.artifacts()
         out, err = proc.communicate(timeout=600)
     finally:
         proc.kill()
-    return files, (seed, proc.returncode, out, err)
+    return rendered, (seed, proc.returncode, out, err)
 
 
 def test_generated_is_what_derivations_write_now(derived):
-    files, _ = derived
-    assert derive.diff(derive.generated_dir(), files) == ""
+    rendered, _ = derived
+    assert derive.diff(files.generated_dir(), rendered) == ""
 
 
 def test_derive_check_passes_under_another_hash_seed(derived):
@@ -47,9 +47,9 @@ def test_derive_check_passes_under_another_hash_seed(derived):
 def test_check_reports_a_diff_and_fails_on_drift(derived, tmp_path, capsys, monkeypatch):
     from symbn.cli import main
 
-    files, _ = derived
-    derive.write(tmp_path, files)
-    monkeypatch.setattr(derive, "artifacts", lambda: files)   # the same derivation, not a third one
+    rendered, _ = derived
+    derive.write(tmp_path, rendered)
+    monkeypatch.setattr(derive, "artifacts", lambda: rendered)   # the same derivation, not a third one
     assert main(["derive", "--check", "--out", str(tmp_path)]) == 0
     target = tmp_path / "vanilla.py"
     target.write_text(target.read_text().replace("numpy.arcsin", "numpy.arccos", 1))
@@ -81,7 +81,7 @@ def test_interrupted_write_leaves_files_as_they_were(tmp_path, monkeypatch):
 
 
 def test_generated_headers_and_no_sympy_import():
-    gen = derive.generated_dir()
+    gen = files.generated_dir()
     for name in ("kernels.py", "vanilla.py", "bn.py"):
         text = (gen / name).read_text()
         first = text.splitlines()[:2]
@@ -93,7 +93,7 @@ def test_generated_headers_and_no_sympy_import():
 def test_symbolic_cache_file_header():
     from symbn.symbolic import store
 
-    data = json.loads((derive.generated_dir() / store.FILE).read_text())
+    data = json.loads((files.generated_dir() / store.FILE).read_text())
     assert data["sympy"] == derive.PINNED_SYMPY and "Do not edit" in data["generated_by"]
     assert list(data["objects"]) == [f"{kind}/{name}" for kind, name in store.keys()]
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from symbn import derive, models
+from symbn import derive, files, models
 from symbn.cli import main
 from symbn.symbolic import api
 
@@ -60,7 +60,7 @@ def test_every_latex_block_compiles(tmp_path, printed):
 
 
 def test_blocks_are_the_equations_of_generated_tex(printed):
-    gen = derive.generated_dir()
+    gen = files.generated_dir()
     for what, model, entry in CASES:
         if entry is None:
             tex = (gen / f"{models.get(model).family}.tex").read_text()
@@ -113,7 +113,7 @@ def test_command_line_exit_code():
 
 @needs_pdflatex
 def test_standalone_document_compiles(tmp_path):
-    gen = derive.generated_dir()
+    gen = files.generated_dir()
     tex = sorted(p.name for p in gen.glob("*.tex"))
     assert {"symbn.tex", "vanilla.tex", "bn.tex"} <= set(tex)
     for name in tex:
@@ -128,7 +128,7 @@ def test_standalone_document_compiles(tmp_path):
 
 
 def test_tex_holds_the_fixed_point_and_hessian():
-    gen = derive.generated_dir()
+    gen = files.generated_dir()
     bn = (gen / "bn.tex").read_text()
     assert r"\section{Batch normalization}" in bn and "Hessian" in bn and "closure $Q = 1/g^2$" in bn
     van = (gen / "vanilla.tex").read_text()

@@ -16,9 +16,10 @@ def register(sub):
 
 def run(args):
     from symbn import derive
+    from symbn.files import generated_dir
 
     t0 = time.perf_counter()
-    out = derive.generated_dir() if args.out is None else args.out
+    out = generated_dir() if args.out is None else args.out
     files = derive.artifacts()
     if args.check:
         d = derive.diff(out, files)
