@@ -15,8 +15,9 @@ def _times(text):
 
 
 def register(sub):
-    from symbn import models
+    from symbn import defaults, models
 
+    d = defaults.ODE
     s = sub.add_parser("ode", help="integrate the order-parameter ODEs (vanilla, bn-paper, bn-exact)",
                        description="Integrate the order-parameter ODEs from 0 to --t and print eps_g "
                                    "(and with --json also Q, R, g, T) at --times. Initial state: --init FILE "
@@ -27,9 +28,9 @@ def register(sub):
     s.add_argument("--model", default="vanilla", help=f"one of {', '.join(models.names('ode'))} (default vanilla)")
     s.add_argument("--K", type=int, default=None, help="student width (default 2, or from --init)")
     s.add_argument("--M", type=int, default=None, help="teacher width (default K, or from --init)")
-    s.add_argument("--tau", type=float, default=1.0, help="input variance sigma^2")
-    s.add_argument("--eta", type=float, default=1.0, help="learning rate (times N)")
-    s.add_argument("--b", type=float, default=1.0, help="mini-batch size (enters eta^2 tau / b)")
+    s.add_argument("--tau", type=float, default=d["tau"], help=f"input variance sigma^2 (default {d['tau']:g})")
+    s.add_argument("--eta", type=float, default=d["eta"], help=f"learning rate (times N) (default {d['eta']:g})")
+    s.add_argument("--b", type=float, default=d["b"], help=f"mini-batch size, enters eta^2 tau / b (default {d['b']})")
     s.add_argument("--t", type=float, default=None, help="final time (default: last of --times)")
     s.add_argument("--times", type=_times, default=None,
                    help="comma-separated output times in [0, t] (default: 0, t/10, ..., t)")
@@ -37,13 +38,13 @@ def register(sub):
     start.add_argument("--init", metavar="FILE", help="JSON initial state with keys Q, R[, T, g]")
     start.add_argument("--near-fixed-point", type=float, metavar="DELTA", default=None,
                        help="symmetric start at the fixed point with R_ii += DELTA (K = M, T = I)")
-    s.add_argument("--N", type=int, default=1000, help="input dimension for the random start (default 1000)")
-    s.add_argument("--seed", type=int, default=0, help="seed for the random start")
+    s.add_argument("--N", type=int, default=d["N"], help=f"input dimension for the random start (default {d['N']})")
+    s.add_argument("--seed", type=int, default=d["seed"], help=f"seed for the random start (default {d['seed']})")
     s.add_argument("--reduced", action="store_true",
                    help="integrate the reduced symmetric ODE (needs --near-fixed-point)")
-    s.add_argument("--method", default=None, help="solve_ivp method (default RK45)")
-    s.add_argument("--rtol", type=float, default=None, help="relative tolerance (default 1e-8)")
-    s.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-10)")
+    s.add_argument("--method", default=d["method"], help=f"solve_ivp method (default {d['method']})")
+    s.add_argument("--rtol", type=float, default=d["rtol"], help=f"relative tolerance (default {d['rtol']:g})")
+    s.add_argument("--atol", type=float, default=d["atol"], help=f"absolute tolerance (default {d['atol']:g})")
     s.add_argument("--json", action="store_true",
                    help="print JSON {model, params, alpha, t, eps_g, Q, R, T, g} (reduced: R, S, Q, C[, g])")
     s.set_defaults(func=run)
@@ -60,8 +61,7 @@ def run(args):
     if args.t is None and args.times is None:
         raise ParameterError("give --t or --times")
     times = (np.linspace(0.0, args.t, 11) if args.times is None and args.t > 0 else args.times)
-    solver = dict(method=args.method or odesolve.METHOD, rtol=odesolve.RTOL if args.rtol is None else args.rtol,
-                  atol=odesolve.ATOL if args.atol is None else args.atol)
+    solver = dict(method=args.method, rtol=args.rtol, atol=args.atol)
     common = dict(tau=args.tau, eta=args.eta, b=args.b, t_max=args.t, times=times, **solver)
     try:
         if args.reduced:

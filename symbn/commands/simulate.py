@@ -7,11 +7,9 @@ import sys
 
 
 def register(sub):
-    from symbn import models
-    from symbn.numeric.simulate import DEFAULTS, METHODS
-    from symbn.numeric.rules import NORMALIZERS
+    from symbn import defaults, models
 
-    d = DEFAULTS
+    d = defaults.SIMULATE
     s = sub.add_parser(
         "simulate", help="simulate online SGD (vanilla, bn-paper, bn-exact, bn-full) over many seeds",
         description="Run online mini-batch SGD from the paper's random start (weights N(0, 1/N), g = 1) for "
@@ -23,9 +21,9 @@ def register(sub):
                     "the same state as `symbn ode --N N --seed SEED` (k = 0) and does not depend on the "
                     "other seeds run with it. Defaults are those of symbn.simulate().")
     s.add_argument("--model", default="vanilla", help=f"one of {', '.join(models.names('simulate'))} (default vanilla)")
-    s.add_argument("--method", default=d["method"], choices=METHODS,
+    s.add_argument("--method", default=d["method"], choices=defaults.SIMULATION_METHODS,
                    help=f"exact order-parameter sampler or direct N-dimensional simulation (default {d['method']})")
-    s.add_argument("--normalizer", default=d["normalizer"], choices=NORMALIZERS,
+    s.add_argument("--normalizer", default=d["normalizer"], choices=defaults.NORMALIZERS,
                    help=f"BN statistics: mini-batch sd, or the large-b limit sqrt(tau Q_ii) (default {d['normalizer']})")
     s.add_argument("--N", type=int, default=d["N"], help=f"input dimension (default {d['N']})")
     s.add_argument("--K", type=int, default=2, help="student width (default 2)")

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbn import validate
+from symbn import defaults, validate
 from symbn.errors import ParameterError
 from symbn.generated import kernels
 from symbn.numeric import initial
@@ -240,8 +240,9 @@ def initial_state(model, K, M, init, T, N, seed):
     return init, Tm, (g if model.normalized else None)
 
 
-def integrate(model, K=None, M=None, *, tau=1.0, eta=1.0, b=1, t_max=None, times=None, init=None,
-              T=None, N=1000, seed=0, method=METHOD, rtol=RTOL, atol=ATOL) -> Trajectory:
+def integrate(model, K=None, M=None, *, tau=defaults.ODE["tau"], eta=defaults.ODE["eta"], b=defaults.ODE["b"],
+              t_max=None, times=None, init=None, T=None, N=defaults.ODE["N"], seed=defaults.ODE["seed"],
+              method=METHOD, rtol=RTOL, atol=ATOL) -> Trajectory:
     """Integrate the full order-parameter ODE of ``model`` (vanilla, bn-paper, bn-exact).
 
     init: an :class:`~symbn.numeric.initial.InitialState`, a dict with keys Q, R[, T, g],

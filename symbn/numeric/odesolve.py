@@ -17,10 +17,10 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from symbn import validate
+from symbn import defaults, validate
 from symbn.errors import ParameterError
 
-METHOD, RTOL, ATOL = "RK45", 1e-8, 1e-10
+METHOD, RTOL, ATOL = (defaults.ODE[k] for k in ("method", "rtol", "atol"))
 METHODS = ("RK45", "DOP853", "RK23", "LSODA", "Radau", "BDF")
 
 

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import ndtr
 
-NORMALIZERS = ("batch", "population")
+from symbn.defaults import NORMALIZERS  # noqa: F401  (re-exported: the normalisers these rules know)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from symbn import validate
+from symbn import defaults, validate
 from symbn.errors import ParameterError
 from symbn.numeric.engines import DirectEngine
 from symbn.numeric.noise import STREAMS, init_weights, seed_streams
@@ -35,9 +35,8 @@ from symbn.numeric.rules import NORMALIZERS
 from symbn.numeric.sampler import OrderEngine
 from symbn.numeric.trajectory import Trajectory
 
-METHODS = ("order", "direct")
-DEFAULTS = dict(N=100, steps=1000, tau=1.0, eta=1.0, b=1, normalizer="batch", method="order", seeds=1, seed=0)
-"""The defaults of :func:`simulate`, shared with ``symbn simulate``."""
+METHODS = defaults.SIMULATION_METHODS
+DEFAULTS = defaults.SIMULATE
 
 
 def record_steps(steps, record=None, every=None):

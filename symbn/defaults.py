@@ -1,0 +1,12 @@
+"""Defaults shared by the Python API and the command line, in one place so they cannot drift.
+
+Plain data (no NumPy): the CLI builds its parser from these without importing the numeric layer.
+"""
+SIMULATE = dict(N=100, steps=1000, tau=1.0, eta=1.0, b=1, normalizer="batch", method="order", seeds=1, seed=0)
+"""``symbn.simulate`` and ``symbn simulate``."""
+SIMULATION_METHODS = ("order", "direct")
+NORMALIZERS = ("batch", "population")
+
+ODE = dict(tau=1.0, eta=1.0, b=1, N=1000, seed=0, method="RK45", rtol=1e-8, atol=1e-10)
+"""``symbn.integrate`` and ``symbn ode`` (N, seed: the paper's random start, as ``simulate``'s;
+method, rtol, atol: the solve_ivp defaults, see :mod:`symbn.numeric.odesolve`)."""
