@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # One module per subcommand in symbn/commands/.
@@ -29,6 +30,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"symbn {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # the reader went away (`symbn ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
