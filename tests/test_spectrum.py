@@ -3,7 +3,8 @@ a high-precision finite-difference Hessian, and the CLI's JSON/CSV output.
 
 Reference: SymPy differentiates ``curvature.reduced_eps_g(model)`` (eps_g in R, S, Q, C
 or R, S, Q, g with C = Q), the result is evaluated with mpmath at 50 digits at the
-paper's closed-form fixed point (DESIGN.md; not the generated code), and
+closed-form fixed point (not the generated code; BN: the paper's Section 3.2, docs/errata.md
+row 8; vanilla: Saad & Solla's with input variance tau; both in README's Results), and
 ``mpmath.eigsy`` gives the eigenvalues.
 
 Tolerance, per eigenvalue: |lambda - ref| <= 1e-13 |ref|, stricter than the issue's 1e-10.
@@ -44,7 +45,9 @@ DPS = 50           # reference precision: 1e-50 x max|H| leaves the 1e-25 eigenv
 
 
 def paper_fixed_point(name, K, tau):
-    """DESIGN.md's closed forms, evaluated in mpmath (vanilla: eta -> 0; BN: closure Q = 1/g^2)."""
+    """The closed-form fixed point, evaluated in mpmath, u = K + (K-1) tau: vanilla (eta -> 0)
+    Q* = C* = 1/u, R* = S* = 1/sqrt(K u) (Saad & Solla's 1/(2K-1) at tau = 1); BN (closure
+    Q = 1/g^2) the paper's Section 3.2: R* = S* = sqrt(u/(tau K)), Q* = C* = u/tau, g* = sqrt(tau/u)."""
     K, tau = mpmath.mpf(K), mpmath.mpf(tau)
     x = K + (K - 1) * tau
     if name == "vanilla":
