@@ -12,7 +12,7 @@ from pathlib import Path
 
 from symbn.files import write_all
 
-RECIPES = ("kernels", "vanilla", "bn")
+RECIPES = ("kernels", "vanilla", "bn", "vanilla_w", "bn_w")
 DOCUMENT = "symbn.tex"
 PINNED_SYMPY = "1.14.0"
 

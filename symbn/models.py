@@ -21,7 +21,8 @@ simulators, escape rates, figures and the CLI. Where a model is accepted is its 
 ``bn`` names batch norm's forward map alone (both update rules share it), so it is
 accepted only where the forward map is all that matters. The network around the
 hidden units (activation, second layers, noise, weight decay) is not part of a model's
-name: it is given beside it (``symbn.numeric`` keywords, CLI flags).
+name: it is given beside it (``symbn.numeric`` keywords, CLI flags); :class:`Network` bundles
+what the equations' form depends on (model, activation, whether the second layer learns).
 """
 from __future__ import annotations
 
@@ -96,3 +97,39 @@ def get(name, scope: str | None = None) -> Model:
         raise ParameterError(f"model {name!r} ({m.description}) is accepted only for {where}; "
                            f"for {SCOPES[scope]} choose one of {', '.join(valid)}")
     raise ParameterError(f"unknown model {name!r}; choose one of {', '.join(valid)}")
+
+
+ACTIVATIONS = {
+    "erf": "phi(x) = erf(x / sqrt 2), the paper's (Saad & Solla 1995)",
+    "linear": "phi(x) = x, a linear network (every Gaussian average is polynomial in the covariances)",
+}
+"""Activations phi, the same for teacher and student. Each layer supplies their Gaussian averages
+I2, I3, I4 and J2 (symbn.symbolic.integrals, symbn.generated kernels, symbn.numeric.activations)."""
+
+
+def activation(name) -> str:
+    """A known activation name; one error message listing them otherwise."""
+    if name not in ACTIVATIONS:
+        raise ParameterError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return name
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the form of the dynamics depends on besides widths and numbers: the registry model,
+    the activation, and whether the student's second layer w learns (its rate eta_w, the output
+    noise and the weight decay are numbers given beside it)."""
+
+    model: Model
+    activation: str = "erf"
+    learn_w: bool = False
+
+    def __getattr__(self, name):      # the model's fields: normalized, project, family, suffix, ...
+        return getattr(self.__dict__["model"], name)
+
+
+def network(model, activation_name="erf", learn_w=False, scope=None) -> Network:
+    """A :class:`Network` (``model`` may be a name, a Model or a Network, checked in ``scope``)."""
+    if isinstance(model, Network):
+        return model
+    return Network(get(model, scope), activation(activation_name), bool(learn_w))

@@ -1,4 +1,5 @@
-"""I2, I3, I4 closed forms against Gauss-Hermite quadrature, for every index pattern.
+"""I2, I3, I4, J2 closed forms of every activation against Gauss-Hermite quadrature, for every
+index pattern (erf; linear, whose polynomial integrands the rule integrates exactly).
 
 A repeated argument (I3(a, a, c), I4(a, b, a, b), ...) is a set partition of the
 argument positions: each block is one underlying Gaussian variable. For every
@@ -23,22 +24,34 @@ import pytest
 import sympy as sp
 from scipy.special import erf
 
-from symbn.generated import kernels
+from symbn.generated import kernels, kernels_linear
 from symbn.symbolic import integrals
 
-ARITY = {2: ("I2", integrals.I2), 3: ("I3", integrals.I3), 4: ("I4", integrals.I4)}
+GENERATED = {"erf": kernels, "linear": kernels_linear}
+assert set(GENERATED) == set(integrals.KERNELS)
 
 
-def phi(z):
-    return erf(z / np.sqrt(2))
+def identity(z):
+    return z
 
 
-def dphi(z):
-    return np.sqrt(2 / np.pi) * np.exp(-z**2 / 2)
+def one(z):
+    return np.ones_like(z)
 
 
-# Which factor multiplies each argument position: I2 = <phi phi>, I3 = <phi' id phi>, I4 = <phi' phi' phi phi>.
-FACTORS = {2: (phi, phi), 3: (dphi, lambda z: z, phi), 4: (dphi, dphi, phi, phi)}
+# phi, phi' of each activation, written here (NumPy) and in mpmath for the 1-d quadrature
+PHI = {"erf": (lambda z: erf(z / np.sqrt(2)), lambda z: np.sqrt(2 / np.pi) * np.exp(-z**2 / 2)),
+       "linear": (identity, one)}
+MP_PHI = {"erf": (lambda z: mpmath.erf(z / mpmath.sqrt(2)), lambda z: mpmath.sqrt(2 / mpmath.pi) * mpmath.exp(-z**2 / 2)),
+          "linear": (lambda z: z, lambda z: mpmath.mpf(1))}
+# Which factor multiplies each argument position (0: phi, 1: phi', None: the variable itself):
+# I2 = <phi phi>, I3 = <phi' id phi>, I4 = <phi' phi' phi phi>, J2 = <phi' phi'>.
+FACTORS = {"I2": (0, 0), "I3": (1, None, 0), "I4": (1, 1, 0, 0), "J2": (1, 1)}
+
+
+def factors(activation, kind, table=PHI):
+    fns = table[activation]
+    return [(lambda z: z) if f is None else fns[f] for f in FACTORS[kind]]
 
 
 def partitions(n):
@@ -60,16 +73,14 @@ def covariances(dim, count=5, seed=1):
     return mats
 
 
-def quadrature_1d(labels, cov):
+def quadrature_1d(activation, kind, cov):
     """One distinct variable: mpmath tanh-sinh quadrature at 30 digits (an independent check)."""
     sd = mpmath.sqrt(mpmath.mpf(cov[0, 0]))
-    f = {phi: lambda z: mpmath.erf(z / mpmath.sqrt(2)),
-         dphi: lambda z: mpmath.sqrt(2 / mpmath.pi) * mpmath.exp(-z**2 / 2)}
-    factors = [f.get(fn, lambda z: z) for fn in FACTORS[len(labels)]]
+    fns = factors(activation, kind, MP_PHI)
     with mpmath.workdps(30):
         def integrand(t):
             z = sd * t
-            return mpmath.npdf(t) * mpmath.fprod(fn(z) for fn in factors)
+            return mpmath.npdf(t) * mpmath.fprod(fn(z) for fn in fns)
         return float(mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf]))
 
 
@@ -82,11 +93,11 @@ def _tensor_rule(d, nodes):
     return grid, weight
 
 
-def quadrature(labels, cov, nodes):
+def quadrature(activation, kind, labels, cov, nodes):
     grid, weight = _tensor_rule(cov.shape[0], nodes)
     z = grid @ np.linalg.cholesky(cov).T
     integrand = weight.copy()
-    for f, lab in zip(FACTORS[len(labels)], labels):
+    for f, lab in zip(factors(activation, kind), labels):
         integrand *= f(z[:, lab])
     return integrand.sum()
 
@@ -102,24 +113,24 @@ def entries(labels, cov):
 # Nodes per dimension by number of distinct variables (fewer dimensions: afford more).
 NODES = {2: 150, 3: 100, 4: 44}  # hermegauss overflows past ~180 nodes
 
-CASES = [(labels, k) for n in (2, 3, 4) for labels in partitions(n) for k in range(5)]
+CASES = [(act, kind, labels, k) for act in GENERATED for kind in FACTORS
+         for labels in partitions(len(FACTORS[kind])) for k in range(5 if act == "erf" else 2)]
 
 
-@pytest.mark.parametrize("labels,k", CASES, ids=[f"{''.join(map(str, l))}-{k}" for l, k in CASES])
-def test_kernel_matches_quadrature(labels, k):
-    n = len(labels)
+@pytest.mark.parametrize("activation,kind,labels,k", CASES,
+                         ids=[f"{a}-{kd}-{''.join(map(str, l))}-{k}" for a, kd, l, k in CASES])
+def test_kernel_matches_quadrature(activation, kind, labels, k):
     cov = covariances(max(labels) + 1)[k]
-    name, symbolic = ARITY[n]
     args = entries(labels, cov)
     if max(labels) == 0:
-        q = quadrature_1d(labels, cov)
+        q = quadrature_1d(activation, kind, cov)
     else:
         nodes = NODES[max(labels) + 1]
-        q = quadrature(labels, cov, nodes)
-        q_coarse = quadrature(labels, cov, nodes * 3 // 4)
+        q = quadrature(activation, kind, labels, cov, nodes)
+        q_coarse = quadrature(activation, kind, labels, cov, nodes * 3 // 4)
         assert abs(q - q_coarse) < 1e-11, "quadrature not converged"
-    generated = float(getattr(kernels, name)(*args))
-    exact = float(symbolic(*[sp.Float(a, 30) for a in args]).evalf(30))
+    generated = float(getattr(GENERATED[activation], kind)(*args))
+    exact = float(sp.sympify(getattr(integrals.KERNELS[activation], kind)(*[sp.Float(a, 30) for a in args])).evalf(30))
     assert generated == pytest.approx(q, abs=1e-10, rel=0)
     assert generated == pytest.approx(exact, rel=1e-14, abs=1e-16)
 

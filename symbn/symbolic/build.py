@@ -21,24 +21,29 @@ def _lhs_rhs(equations):
     return [(lhs, rhs) for _, lhs, rhs in equations]
 
 
-def symmetric_family(recipe: str, stem: str, title: str):
-    """Artifacts {file name: text} for the symmetric phase of the model family ``stem``.
+def symmetric_family(recipe: str, family: str, title: str, learn_w: bool = False):
+    """Artifacts {file name: text} for the symmetric phase of the model family ``family``
+    (erf; with ``learn_w`` the student's second layer w learns: module ``<family>_w``).
 
-    The registry (:mod:`symbn.models`) supplies the data: the forward model called ``stem``
+    The registry (:mod:`symbn.models`) supplies the data: the forward model called ``family``
     fixes eps_g, the fixed point and the Hessian; every model of the family with an update
     rule gets its reduced ODE and Jacobian, named with its ``suffix`` (``rhs``;
-    ``rhs_paper``, ``rhs_exact``).
+    ``rhs_paper``, ``rhs_exact``). The characteristic polynomial of the Hessian is generated
+    for the 4 x 4 Hessians (the root finder is a quartic one).
     """
-    forward = models.get(stem, "forward")
-    rules = {m.suffix: m for m in models.family(stem, "ode")}
+    forward = models.Network(models.get(family, "forward"), "erf", learn_w)
+    rules = {m.suffix: models.Network(m, "erf", learn_w) for m in models.family(family, "ode")}
+    stem = family + ("_w" if learn_w else "")
     state = symmetric.state(forward)
     omega = curvature.hessian_variables(forward)
+    n = len(omega)
     point = objects.fixed_point(forward)
     G, H = objects.gradient_and_hessian(forward)
-    charpoly = objects.charpoly(forward)
+    charpoly = objects.charpoly(forward) if n == 4 else None
     eps = objects.eps_g(forward)
     eps_star = objects.eps_g_star(forward)
     params = (sy.K, sy.tau)
+    rates = (sy.eta_w, sy.sigma, sy.kappa) if learn_w else ()
     hess_doc = (f"at the symmetric fixed point, Omega = ({', '.join(_names(omega))})"
                 + (" with C = Q substituted first (the paper's construction)" if forward.normalized else "")
                 + ". The fixed point is a fixed point of the dynamics, not a stationary point "
@@ -52,37 +57,43 @@ def symmetric_family(recipe: str, stem: str, title: str):
                          "shape (...)."),
         codegen.Function("fixed_point", params, [point[s] for s in state],
                          f"Symmetric fixed point ({', '.join(_names(state))}) at leading order in eta"
-                         + (", closure Q = 1/g^2" if forward.normalized else "") + "; shape (..., "
-                         f"{len(state)})."),
-        codegen.Function("gradient", params, list(G), f"Gradient d eps_g / d Omega {hess_doc} Shape (..., 4)."),
-        codegen.Function("hessian", params, H, f"Hessian d^2 eps_g / d Omega^2 {hess_doc} Shape (..., 4, 4)."),
-        codegen.Function("charpoly", params, list(charpoly),
-                         "Coefficients (a1, a2, a3, a4) of the Hessian's characteristic polynomial "
-                         "det(lambda I - H) = lambda^4 + a1 lambda^3 + a2 lambda^2 + a3 lambda + a4, "
-                         "each a few ulps accurate (factored; polynomial factors in a shift of K with "
-                         "coefficients of one sign); shape (..., 4)."),
+                         + (", closure Q = 1/g^2" if forward.normalized else "")
+                         + (", second layer w = v = 1 (verified by SymPy: every drift vanishes)" if learn_w else "")
+                         + f"; shape (..., {len(state)})."),
+        codegen.Function("gradient", params, list(G), f"Gradient d eps_g / d Omega {hess_doc} Shape (..., {n})."),
+        codegen.Function("hessian", params, H, f"Hessian d^2 eps_g / d Omega^2 {hess_doc} Shape (..., {n}, {n})."),
     ]
+    if charpoly is not None:
+        functions.append(codegen.Function(
+            "charpoly", params, list(charpoly),
+            "Coefficients (a1, a2, a3, a4) of the Hessian's characteristic polynomial "
+            "det(lambda I - H) = lambda^4 + a1 lambda^3 + a2 lambda^2 + a3 lambda + a4, "
+            "each a few ulps accurate (factored; polynomial factors in a shift of K with "
+            "coefficients of one sign); shape (..., 4)."))
     family = objects.family_point(forward)
     fam_params = params + ((sy.Q0,) if forward.normalized else ())
     if forward.normalized:
         functions.append(codegen.Function(
             "fixed_point_family", fam_params, [family[s] for s in state],
             "Batch norm's symmetric fixed points as a family in Q0 = Q on the plateau "
-            "(Q0 = 1/g*^2 is the paper's closure); shape (..., 5)."))
+            f"(Q0 = 1/g*^2 is the paper's closure); shape (..., {len(state)})."))
     jac = {}
     rhs = {}
     for suffix, rule in rules.items():
         jac[suffix] = objects.jacobian(rule)
         functions.append(codegen.Function(
-            f"jacobian{suffix}", fam_params, jac[suffix],
-            f"Jacobian of the reduced {rule.name} flow (eta^1 part, time eta t) at the fixed point"
+            f"jacobian{suffix}", fam_params + ((sy.rho,) if learn_w else ()), jac[suffix],
+            f"Jacobian of the reduced {rule.name} flow (eta^1 part, time eta t"
+            + ("; w moves at rho = eta_w / eta, no weight decay" if learn_w else "") + ") at the fixed point"
             + (" of the family with Q = Q0" if forward.normalized else "")
             + f"; its largest eigenvalue is the plateau escape rate. Shape (..., {len(state)}, {len(state)})."))
         rhs[suffix] = objects.rhs(rule)
         functions.append(codegen.Function(
-            f"rhs{suffix}", state + params + (sy.eta, sy.b), list(rhs[suffix]),
+            f"rhs{suffix}", state + params + (sy.eta, sy.b) + rates, list(rhs[suffix]),
             f"Reduced ODE d({', '.join(_names(state))})/dt for the {rule.name} update, "
-            f"including the eta^2 tau / b term; shape (..., {len(state)})."))
+            "including the eta^2 tau / b term"
+            + ("; second layer rate eta_w, output noise sigma, weight decay kappa" if learn_w else "")
+            + f"; shape (..., {len(state)})."))
     module = codegen.render_module(
         recipe, f"{title}: symmetric phase K = M, T = identity (generated).", functions,
         constants={"STATE": _names(state), "HESSIAN_VARIABLES": _names(omega)})
@@ -101,10 +112,11 @@ def symmetric_family(recipe: str, stem: str, title: str):
                    display.vector(omega, G, r"\partial \varepsilon_g/\partial {}")))
     blocks.append(("Hessian of $\\varepsilon_g$ at the fixed point"
                    + (", $C = Q$" if forward.normalized else ""),
-                   display.matrix("H", omega, H, display.upper(4))))
-    blocks.append((r"Characteristic polynomial of the Hessian, "
-                   r"$\det(\lambda I - H) = \lambda^4 + a_1\lambda^3 + a_2\lambda^2 + a_3\lambda + a_4$",
-                   display.charpoly(charpoly)))
+                   display.matrix("H", omega, H, display.upper(n))))
+    if charpoly is not None:
+        blocks.append((r"Characteristic polynomial of the Hessian, "
+                       r"$\det(\lambda I - H) = \lambda^4 + a_1\lambda^3 + a_2\lambda^2 + a_3\lambda + a_4$",
+                       display.charpoly(charpoly)))
     for suffix, rule in rules.items():
         blocks.append((f"Jacobian of the reduced {rule.name} flow at the fixed point"
                        + (" (family $Q = Q_0$)" if forward.normalized else "")

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symbn.models import Model
+from symbn import models
 
 from . import symbols as sy
 from . import stable, symmetric
-from .fixedpoint import KM1, fixed_point, leading, tidy
+from .fixedpoint import KM1, fixed_point, flow, tidy
 
 
-def hessian_variables(model: Model):
-    return (sy.R, sy.S, sy.Q, sy.g) if model.normalized else (sy.R, sy.S, sy.Q, sy.C)
+def hessian_variables(model):
+    """Omega: (R, S, Q, C) vanilla, (R, S, Q, g) batch norm (C = Q), then w if it learns."""
+    network = models.network(model)
+    return (((sy.R, sy.S, sy.Q, sy.g) if network.normalized else (sy.R, sy.S, sy.Q, sy.C))
+            + ((sy.w,) if network.learn_w else ()))
 
 
-def reduced_eps_g(model: Model):
+def reduced_eps_g(model):
     """eps_g(Omega) in the Hessian's variables (C = Q for batch norm)."""
     return symmetric.eps_g_reduced(model, C=sy.Q if model.normalized else sy.C)
 
@@ -39,16 +42,17 @@ def _factored(e):
     return sp.factor(tidy(sp.together(tidy(e))))
 
 
-def gradient_and_hessian(model: Model, point=None):
-    """(gradient (4,), Hessian (4, 4)) of eps_g(Omega) at the fixed point, as functions of K, tau."""
+def gradient_and_hessian(model, point=None):
+    """(gradient (n,), Hessian (n, n)) of eps_g(Omega) at the fixed point, as functions of K, tau."""
     point = fixed_point(model) if point is None else point
     eps = reduced_eps_g(model)
     omega = hessian_variables(model)
+    n = len(omega)
     grad = [sp.diff(eps, v) for v in omega]
-    hess = sp.Matrix(4, 4, lambda i, j: sp.diff(grad[i], omega[j]) if j >= i else 0)
+    hess = sp.Matrix(n, n, lambda i, j: sp.diff(grad[i], omega[j]) if j >= i else 0)
     G = sp.Matrix([_at(e, point) for e in grad])
-    H = sp.Matrix(4, 4, lambda i, j: _at(hess[min(i, j), max(i, j)], point) if j >= i else 0)
-    H = sp.Matrix(4, 4, lambda i, j: H[min(i, j), max(i, j)])
+    H = sp.Matrix(n, n, lambda i, j: _at(hess[min(i, j), max(i, j)], point) if j >= i else 0)
+    H = sp.Matrix(n, n, lambda i, j: H[min(i, j), max(i, j)])
     return G, H
 
 
@@ -82,12 +86,13 @@ def charpoly(H):
             for c in coeffs]
 
 
-def jacobian(rule: Model, point):
-    """d(reduced RHS, eta^1 part)/d(state) at ``point``: the linearised plateau dynamics.
+def jacobian(rule, point):
+    """d(reduced flow)/d(state) at ``point``: the linearised plateau dynamics.
 
-    State (R, S, Q, C[, g]); time in units of 1/eta. Its largest eigenvalue is the escape
-    rate from the plateau (per unit eta t).
+    State (R, S, Q, C[, g][, w]); time in units of eta t (a learned second layer moves at
+    rho = eta_w / eta, :func:`~symbn.symbolic.fixedpoint.flow`). Its largest eigenvalue is the
+    escape rate from the plateau (per unit eta t).
     """
     state = symmetric.state(rule)
-    lead = [leading(e) for e in symmetric.rhs(rule)]
+    lead = [flow(e) for e in symmetric.rhs(rule)]
     return sp.Matrix(len(state), len(state), lambda i, j: _at(sp.diff(lead[i], state[j]), point))

@@ -20,10 +20,17 @@ def eps_g(expr):
 
 
 def rhs(state, exprs):
-    """dX/dt = eta [.]_{eta^1} + (eta^2 tau / b) [.]_{eta^2}: one equation per order present."""
+    """dX/dt = [.]_{eta^0} + eta [.]_{eta^1} + (eta^2 tau / b) [.]_{eta^2}: one equation per order
+    present (the eta^0 part -- weight decay, a second layer's own rate eta_w -- only where it is
+    not zero, so the soft committee machine's equations read as before)."""
     out = []
     for s, e in zip(state, exprs):
-        out.append((str(s), rf"\frac{{1}}{{\eta}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^1}}", leading(e)))
+        zeroth = e.subs(sy.eta, 0)
+        if zeroth != 0:
+            out.append((str(s), rf"\frac{{d{s}}}{{dt}}\Big|_{{\eta^0}}", zeroth))
+        first = leading(e)
+        if first != 0 or zeroth == 0:
+            out.append((str(s), rf"\frac{{1}}{{\eta}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^1}}", first))
         second = sp.diff(e, sy.eta, 2).subs(sy.eta, 0) / 2
         if second != 0:
             out.append((str(s), rf"\frac{{b}}{{\eta^2 \tau}}\frac{{d{s}}}{{dt}}\Big|_{{\eta^2}}",

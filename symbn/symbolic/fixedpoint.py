@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symbn.models import Model
+from symbn import models
 
 from . import symbols as sy
 from . import symmetric
@@ -20,6 +20,12 @@ from . import symmetric
 def leading(expr):
     """Coefficient of eta^1 (the eta -> 0 dynamics, time rescaled by eta)."""
     return sp.diff(expr, sy.eta).subs(sy.eta, 0)
+
+
+def flow(expr):
+    """The eta -> 0 flow in units of eta t: the eta^1 coefficient, with a learned second layer's
+    rate eta_w = rho eta (rho = eta_w / eta fixed) and no weight decay."""
+    return leading(expr.xreplace({sy.eta_w: sy.rho * sy.eta, sy.kappa: 0}))
 
 
 def tidy(expr):
@@ -44,8 +50,21 @@ def _solve_one(expr, unknown):
     return roots[0]
 
 
-def fixed_point(model: Model):
-    """{R, S, Q, C[, g]: expression in K, tau} at the symmetric fixed point."""
+def fixed_point(model):
+    """{R, S, Q, C[, g][, w]: expression in K, tau} at the symmetric fixed point.
+
+    A learned second layer: dw = 0 is transcendental (asin terms) and SymPy does not solve the
+    system; the fixed-second-layer point with w = v = 1 is a fixed point of the full flow (on
+    the plateau the student's best second layer is the teacher's), which :func:`residual`
+    verifies symbolically here -- a RuntimeError if it did not.
+    """
+    network = models.network(model)
+    if network.learn_w:
+        point = dict(fixed_point(models.Network(network.model, network.activation)))
+        point[sy.w] = sp.Integer(1)
+        if any(r != 0 for r in residual(network, point)):
+            raise RuntimeError(f"the w = 1 plateau is not a fixed point of {network}")
+        return point
     rhs = {k: leading(e).xreplace({sy.K: KM1 + 1})
            for k, e in zip(symmetric.state(model), symmetric.rhs(model))}
     r = sp.Symbol("r", positive=True)
@@ -66,7 +85,7 @@ def fixed_point(model: Model):
     return {k: sp.factor(point[k]).xreplace({KM1: sy.K - 1}) for k in symmetric.state(model)}
 
 
-def family(model: Model, point=None):
+def family(model, point=None):
     """Batch norm's fixed points as a family in Q0 = Q on the plateau (vanilla: the point itself).
 
     The network depends on J_i only through its direction, so (R, S) -> lambda (R, S),
@@ -87,6 +106,6 @@ def simplify_in_k(expr):
     return sp.factor(sp.simplify(e)).xreplace({KM1: sy.K - 1})
 
 
-def residual(model: Model, point):
-    """The reduced RHS (eta^1 part) at ``point``, simplified: zeros when ``point`` is fixed."""
-    return [simplify_in_k(leading(e).xreplace(point)) for e in symmetric.rhs(model)]
+def residual(model, point):
+    """The reduced flow (:func:`flow`) at ``point``, simplified: zeros when ``point`` is fixed."""
+    return [simplify_in_k(flow(e).xreplace(point)) for e in symmetric.rhs(model)]

@@ -1,9 +1,18 @@
-"""Gaussian averages for phi(x) = erf(x / sqrt 2) (Saad & Solla 1995; Biehl & Schwarze 1995).
+"""Gaussian averages of an activation phi, as functions of the covariance entries.
 
 Each takes the entries of the covariance matrix of the jointly Gaussian, zero-mean
-arguments; a repeated argument (I3(a, a, c), I4(a, b, a, b), ...) is just a
-covariance matrix with repeated rows, so one formula covers every index pattern.
+arguments, variances first, then the upper triangle row by row; a repeated argument
+(I3(a, a, c), I4(a, b, a, b), ...) is just a covariance matrix with repeated rows, so one
+formula covers every index pattern. An activation supplies four (:data:`KERNELS`):
+
+    I2 = <phi(u) phi(v)>,  I3 = <phi'(u) v phi(w)>,  I4 = <phi'(u) phi'(v) phi(w) phi(z)>,
+    J2 = <phi'(u) phi'(v)>   (the output-noise term of dQ/dt).
+
+erf: phi(x) = erf(x / sqrt 2) (Saad & Solla 1995; Biehl & Schwarze 1995).
+linear: phi(x) = x; every average is a polynomial in the covariances (Isserlis).
 """
+from typing import NamedTuple
+
 import sympy as sp
 
 
@@ -34,8 +43,46 @@ def I4(c11, c22, c33, c44, c12, c13, c14, c23, c24, c34):
     return 4 / sp.pi**2 / sp.sqrt(lam4) * sp.asin(lam0 / sp.sqrt(lam1 * lam2))
 
 
+def J2(c11, c22, c12):
+    """<phi'(u) phi'(v)> = (2/pi) / sqrt((1+C11)(1+C22) - C12^2)  (phi' = sqrt(2/pi) exp(-x^2/2))."""
+    return 2 / sp.pi / sp.sqrt((1 + c11) * (1 + c22) - c12**2)
+
+
+def linear_I2(c11, c22, c12):
+    """<u v> = C12."""
+    return c12
+
+
+def linear_I3(c11, c22, c33, c12, c13, c23):
+    """<1 v w> = C23."""
+    return c23
+
+
+def linear_I4(c11, c22, c33, c44, c12, c13, c14, c23, c24, c34):
+    """<1 1 w z> = C34."""
+    return c34
+
+
+def linear_J2(c11, c22, c12):
+    """<1 1> = 1."""
+    return sp.Integer(1)
+
+
+class Kernels(NamedTuple):
+    """The four Gaussian averages of one activation (see the module docstring)."""
+
+    I2: object
+    I3: object
+    I4: object
+    J2: object
+
+
+KERNELS = {"erf": Kernels(I2, I3, I4, J2), "linear": Kernels(linear_I2, linear_I3, linear_I4, linear_J2)}
+"""activation name (:data:`symbn.models.ACTIVATIONS`) -> its kernels."""
+
+
 def on(kernel, cov, *units):
-    """Apply ``kernel`` (I2, I3 or I4) to ``units`` using ``cov(a, b)`` for the entries.
+    """Apply ``kernel`` (I2, I3, I4 or J2) to ``units`` using ``cov(a, b)`` for the entries.
 
     Entries are passed in the kernels' order: the variances, then the upper
     triangle row by row.

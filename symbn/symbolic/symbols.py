@@ -20,6 +20,13 @@ g = sp.Symbol("g", positive=True)  # g_i
 
 Q0 = sp.Symbol("Q0", positive=True)  # batch norm: Q on the plateau (the fixed-point family parameter)
 
+# General two-layer networks.
+w = sp.Symbol("w", real=True)                    # reduced student second layer (w_i = w)
+eta_w = sp.Symbol("eta_w", nonnegative=True)     # second-layer learning rate (0: fixed second layer)
+rho = sp.Symbol("rho", nonnegative=True)         # eta_w / eta (the Jacobian's time is eta t)
+sigma = sp.Symbol("sigma", nonnegative=True)     # output-noise standard deviation
+kappa = sp.Symbol("kappa", nonnegative=True)     # weight decay per unit time
+
 # Shifted widths. Closed forms are kept polynomial in these where that makes every
 # coefficient non-negative (float64 evaluation without cancellation); generated code
 # computes them first from K, exactly (K is an integer).
@@ -27,7 +34,13 @@ KM1 = sp.Symbol("KM1", nonnegative=True)  # K - 1 >= 0
 KM2 = sp.Symbol("KM2", integer=True)      # K - 2 (>= 0 for K >= 2)
 SHIFTED = {KM1: K - 1, KM2: K - 2}
 
-REDUCED = {"R": R, "S": S, "Q": Q, "C": C, "g": g}
+REDUCED = {"R": R, "S": S, "Q": Q, "C": C, "g": g, "w": w}
+
+
+def second_layers(K_: int, M_: int):
+    """Symbols w1..wK (student second layer) and v1..vM (teacher second layer)."""
+    return ([sp.Symbol(f"w{i + 1}", real=True) for i in range(K_)],
+            [sp.Symbol(f"v{n + 1}", real=True) for n in range(M_)])
 
 
 def general(K_: int, M_: int, gains: bool):
