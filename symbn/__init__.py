@@ -6,8 +6,10 @@ The public numeric API (NumPy only, SymPy never imported; loaded on first use):
   ``gradient``, ``hessian``, ``spectrum``;
 * dynamics: ``integrate`` (order-parameter ODEs, any K, M), ``integrate_reduced``
   (symmetric phase), ``simulate`` (SGD, direct or exact order-parameter sampler), all
-  returning a ``Trajectory``; ``plateau_exits`` of a simulation;
-* escape from the plateau: ``escape_rate``;
+  returning a ``Trajectory``; ``integrate_from`` (the ODE from a simulated seed's start, with
+  the run's parameters); ``plateau_exits`` of a simulation;
+* escape from the plateau: ``escape_rate``, ``plateau_Q0`` (batch norm's plateau member a run
+  reaches), ``effective_learning_rate`` (g*^2 / (tau Q0));
 * ``eps_g`` from order parameters, ``models`` (the model registry), ``ParameterError``;
 * subpackages ``symbolic`` (SymPy: the derivations) and ``figures``.
 
@@ -19,10 +21,12 @@ __version__ = "0.1.0"
 _API = {"fixed_point": "symbn.numeric.symmetric", "eps_g_star": "symbn.numeric.symmetric",
         "gradient": "symbn.numeric.symmetric", "hessian": "symbn.numeric.symmetric",
         "spectrum": "symbn.numeric.symmetric",
-        "integrate": "symbn.numeric.ode", "integrate_reduced": "symbn.numeric.reduced",
+        "integrate": "symbn.numeric.ode", "integrate_from": "symbn.numeric.ode",
+        "integrate_reduced": "symbn.numeric.reduced",
         "simulate": "symbn.numeric.simulate", "Trajectory": "symbn.numeric.trajectory",
         "plateau_exits": ("symbn.numeric.plateau", "exits"),
-        "escape_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
+        "escape_rate": "symbn.numeric.escape", "plateau_Q0": "symbn.numeric.escape",
+        "effective_learning_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
         "ParameterError": "symbn.errors"}
 _MODULES = ("models", "symbolic", "figures")
 __all__ = sorted(_API) + list(_MODULES)

@@ -71,3 +71,13 @@ def choice(name, value, allowed):
     if value not in allowed:
         raise ParameterError(f"unknown {name} {value!r}; choose one of {', '.join(map(str, allowed))}")
     return value
+
+
+def vector(name, value, size):
+    """``value`` as a finite float vector of length ``size`` (a scalar is repeated)."""
+    arr = finite(name, value)
+    if arr.ndim == 0:
+        arr = np.full(size, float(arr))
+    if arr.shape != (size,):
+        raise ParameterError(f"{name} must have {size} entries, got shape {arr.shape}")
+    return arr

@@ -144,7 +144,8 @@ def loop_rhs(model, Q, R, T, g, tau, eta, b):
 def test_vectorised_matches_loop(model, K, M):
     state = random_state(K, M, 7)
     s, y = system(model, state, tau=1.3, eta=0.6, b=2)
-    dQ, dR, dg = s.unpack(s(0.0, y))
+    d = s.unpack(s(0.0, y))
+    dQ, dR, dg = d["Q"], d["R"], d.get("g")
     lQ, lR, lg = loop_rhs(model, state.Q, state.R, state.T, state.g, 1.3, 0.6, 2)
     scale = max(np.abs(lQ).max(), np.abs(lR).max())
     assert np.abs(dQ - lQ).max() <= 1e-13 * scale
@@ -226,7 +227,7 @@ def test_bn_paper_conserves_Qii_minus_g2_at_order_eta(K, M):
         state = random_state(K, M, seed)
         s, y = system("bn-paper", state, tau=0.6)
         first, _ = s.parts(y)
-        Q, R, g = s.unpack(y)
+        g = s.unpack(y)["g"]
         dQii, dg = first[s.diag_q], first[s.nq + K * M:]
         assert np.abs(first[s.diag_q]).min() > 1e-6                 # Q_ii itself moves
         np.testing.assert_allclose(dQii, 2 * g * dg, rtol=1e-13, atol=1e-15)   # d(Q_ii - g_i^2) = 0
@@ -336,9 +337,9 @@ def test_leaving_the_domain_raises_with_time_and_reason(monkeypatch, R00, t_exit
     def shrink(self, y, C, s):
         first = np.zeros(self.size)
         first[0] = -1.0
-        return first, np.zeros(self.size)
+        return first, np.zeros(self.size), None
 
-    monkeypatch.setattr(ode.System, "_parts", shrink)
+    monkeypatch.setattr(ode.System, "_terms", shrink)
     st = initial.from_matrices([[0.5, 0.0], [0.0, 0.5]], [[R00, 0.0], [0.0, 0.0]])
     with pytest.raises(ODEError, match=rf"failed at t = {t_exit}.*{reason}") as info:
         ode.integrate("vanilla", init=st, eta=2.5, t_max=1.0)

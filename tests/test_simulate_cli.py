@@ -35,7 +35,9 @@ def test_json_matches_the_api(model, method, normalizer):
     tr = simulate(model, 2, 3, N=30, steps=60, tau=1.5, eta=0.7, b=4, normalizer=normalizer, method=method,
                   seeds=3, seed=11, every=20)
     assert doc["params"] == {"model": model, "method": method, "normalizer": normalizer, "N": 30, "K": 2,
-                             "M": 3, "tau": 1.5, "eta": 0.7, "b": 4, "seed": 11, "steps": 60}
+                             "M": 3, "tau": 1.5, "eta": 0.7, "b": 4, "seed": 11, "steps": 60,
+                             "activation": "erf", "eta_w": 0.0, "noise": 0.0, "weight_decay": 0.0,
+                             "w": [1.0, 1.0], "v": [1.0, 1.0, 1.0]}
     assert doc["seeds"] == [0, 1, 2] and doc["steps"] == [0, 20, 40, 60]
     assert doc["alpha"] == [0.0, 20 / 30, 40 / 30, 2.0] == tr.alpha.tolist()
     assert np.array(doc["eps_g"]).shape == (3, 4)

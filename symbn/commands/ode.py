@@ -16,12 +16,13 @@ def _times(text):
 
 def register(sub):
     from symbn import defaults, models
+    from symbn.commands import network
 
     d = defaults.ODE
     s = sub.add_parser("ode", help="integrate the order-parameter ODEs (vanilla, bn-paper, bn-exact)",
                        description="Integrate the order-parameter ODEs from 0 to --t and print eps_g "
-                                   "(and with --json also Q, R, g, T) at --times. Initial state: --init FILE "
-                                   "(JSON with keys Q, R[, T, g]), or a symmetric start --near-fixed-point DELTA "
+                                   "(and with --json also Q, R, T, g and, when the second layer learns, w) at --times. Initial state: --init FILE "
+                                   "(JSON with keys Q, R[, T, g, w, v]: w and v the student's and teacher's second layers, default ones), or a symmetric start --near-fixed-point DELTA "
                                    "(R_ii = R* + DELTA, K = M, T = I), or else the paper's random start "
                                    "(weights N(0, 1/N), g = 1) for --N and --seed, identical to "
                                    "`symbn simulate`'s initial state for that seed.")
@@ -35,11 +36,12 @@ def register(sub):
     s.add_argument("--times", type=_times, default=None,
                    help="comma-separated output times in [0, t] (default: 0, t/10, ..., t)")
     start = s.add_mutually_exclusive_group()
-    start.add_argument("--init", metavar="FILE", help="JSON initial state with keys Q, R[, T, g]")
+    start.add_argument("--init", metavar="FILE", help="JSON initial state with keys Q, R[, T, g, w, v]")
     start.add_argument("--near-fixed-point", type=float, metavar="DELTA", default=None,
                        help="symmetric start at the fixed point with R_ii += DELTA (K = M, T = I)")
     s.add_argument("--N", type=int, default=d["N"], help=f"input dimension for the random start (default {d['N']})")
     s.add_argument("--seed", type=int, default=d["seed"], help=f"seed for the random start (default {d['seed']})")
+    network.add_arguments(s)
     s.add_argument("--reduced", action="store_true",
                    help="integrate the reduced symmetric ODE (needs --near-fixed-point)")
     s.add_argument("--method", default=d["method"], help=f"solve_ivp method (default {d['method']})")
@@ -53,7 +55,8 @@ def register(sub):
 def run(args):
     import numpy as np
 
-    from symbn import models
+    from symbn import defaults, models
+    from symbn.commands import network
     from symbn.errors import ParameterError
     from symbn.numeric import initial, ode, odesolve, reduced
 
@@ -63,12 +66,16 @@ def run(args):
     times = (np.linspace(0.0, args.t, 11) if args.times is None and args.t > 0 else args.times)
     solver = dict(method=args.method, rtol=args.rtol, atol=args.atol)
     common = dict(tau=args.tau, eta=args.eta, b=args.b, t_max=args.t, times=times, **solver)
+    net = network.kwargs(args)
     try:
         if args.reduced:
             if args.near_fixed_point is None:
                 raise ParameterError("--reduced needs --near-fixed-point DELTA")
             if args.M is not None and args.M != (args.K or 2):
                 raise ParameterError("--reduced needs M = K")
+            if net != defaults.NETWORK:
+                raise ParameterError("--reduced integrates the soft committee machine (erf, fixed second "
+                                     "layers, no noise, no weight decay); drop the network flags")
             tr = reduced.integrate_reduced(args.model, args.K or 2, init=args.near_fixed_point, **common)
         else:
             if args.init is not None:
@@ -81,7 +88,7 @@ def run(args):
             else:
                 K = args.K or 2
                 init = initial.random(K, args.M or K, args.N, args.seed)
-            tr = ode.integrate(args.model, args.K, args.M, init=init, **common)
+            tr = ode.integrate(args.model, args.K, args.M, init=init, **common, **net)
     except odesolve.ODEError as e:
         print(f"symbn ode: error: {e}", file=sys.stderr)
         return 1

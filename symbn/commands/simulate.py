@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 
 
 def register(sub):
     from symbn import defaults, models
+    from symbn.commands import network
 
     d = defaults.SIMULATE
     s = sub.add_parser(
@@ -34,14 +36,15 @@ def register(sub):
     s.add_argument("--steps", type=int, default=d["steps"], help=f"SGD steps (default {d['steps']})")
     s.add_argument("--seeds", type=int, default=d["seeds"], help=f"number of seeds, indices 0..seeds-1 (default {d['seeds']})")
     s.add_argument("--seed", type=int, default=d["seed"], help=f"base seed (default {d['seed']})")
+    network.add_arguments(s)
     s.add_argument("--every", type=int, default=None, help="record every this many steps (default steps/100)")
     s.add_argument("--test-size", type=int, default=0,
                    help="also record a test-set eps_g on this many fresh inputs (eps_test)")
-    s.add_argument("--order-params", action="store_true", help="with --json also print Q, R, T, g")
+    s.add_argument("--order-params", action="store_true", help="with --json also print Q, R, T, g (and w when it learns)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.add_argument("--out", metavar="FILE", default=None, help="write the output to FILE (atomically) instead of stdout")
     s.add_argument("--save-init", metavar="FILE", default=None,
-                   help="write the initial Q, R, T, g of one seed as JSON for `symbn ode --init FILE`")
+                   help="write the initial Q, R, T, g (w, v) of one seed as JSON for `symbn ode --init FILE`")
     s.add_argument("--init-index", type=int, default=0,
                    help="which seed index --save-init writes (default 0)")
     s.add_argument("--progress", action="store_true", help="progress bar on stderr")
@@ -84,6 +87,7 @@ def _write(path, text):
 
 def run(args):
     from symbn import models, validate
+    from symbn.commands import network
     from symbn.errors import ParameterError
     from symbn.numeric.simulate import simulate
 
@@ -96,12 +100,13 @@ def run(args):
     for name in ("tau", "eta"):
         if not math.isfinite(getattr(args, name)):
             raise ParameterError(f"{name} must be finite, got {getattr(args, name)!r}")
-    if m.normalized and not m.centered and args.normalizer == "batch" and args.b == 1:
-        print("symbn simulate: note: batch statistics of one sample make h_i = g_i sign(x_i); J does not "
-              "learn (use --b > 1 or --normalizer population)", file=sys.stderr)
-    tr = simulate(m.name, args.K, args.M, N=args.N, steps=args.steps, tau=args.tau, eta=args.eta, b=args.b,
-                  normalizer=args.normalizer, method=args.method, seeds=seeds, seed=args.seed,
-                  every=every, test_size=args.test_size, progress=args.progress)
+    with warnings.catch_warnings(record=True) as caught:      # a note on stderr, not a Python warning
+        warnings.simplefilter("always")
+        tr = simulate(m.name, args.K, args.M, N=args.N, steps=args.steps, tau=args.tau, eta=args.eta, b=args.b,
+                      normalizer=args.normalizer, method=args.method, seeds=seeds, seed=args.seed,
+                      every=every, test_size=args.test_size, progress=args.progress, **network.kwargs(args))
+    for w in caught:
+        print(f"symbn simulate: note: {w.message}", file=sys.stderr)
     # Everything is rendered in memory first: an interrupt before this point writes nothing,
     # and files are replaced atomically.
     text = (json.dumps(tr.to_json(args.order_params)) + "\n") if args.json else table(tr)

@@ -92,12 +92,7 @@ FIG3_THEORY_MODELS = (("vanilla", "(a) vanilla"), ("bn-paper", "(b) BN, paper's 
 
 def ode_from_trajectory(tr, times=None):
     """eps_g (S, len(times)) of the ODE started from each seed's own initial state of ``tr``."""
-    times = tr.alpha if times is None else np.asarray(times, dtype=float)
-    out = np.empty((len(tr.seeds), times.size))
-    for s in range(len(tr.seeds)):
-        out[s] = ode.integrate(tr.model, init=tr.initial_state(s), tau=tr.tau, eta=tr.eta, b=tr.b,
-                               times=times).eps_g
-    return out
+    return np.stack([ode.integrate_from(tr, s, times=times).eps_g for s in range(len(tr.seeds))])
 
 
 def fig3_theory_data(models=FIG3_THEORY_MODELS, workers=None, **overrides):

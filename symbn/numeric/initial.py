@@ -1,11 +1,12 @@
 """Initial conditions for the order-parameter ODEs.
 
-An :class:`InitialState` holds Q (K x K), R (K x M), T (M x M) and the gains g (K,
-or None for "all ones"). Ways to make one:
+An :class:`InitialState` holds Q (K x K), R (K x M), T (M x M), the gains g (K, or None for
+"all ones") and the second layers w (K, student) and v (M, teacher), None for all ones.
+Ways to make one:
 
 * :func:`from_matrices` -- explicit matrices (validated);
 * :func:`load` / :func:`save` -- a JSON file with keys ``Q``, ``R``, ``T`` and
-  optionally ``g`` (nested lists);
+  optionally ``g``, ``w``, ``v`` (nested lists);
 * :func:`random` -- the paper's initialisation: J_il, B_nl iid N(0, 1/N), g = 1,
   for a given N and seed. It draws the weights exactly as
   :func:`symbn.numeric.simulate.simulate` does for (seed, index), so the ODE can
@@ -34,7 +35,7 @@ from symbn.files import write_atomic
 from symbn.numeric import symmetric as symmetric_phase
 from symbn.numeric.noise import STREAMS, init_weights, seed_streams
 
-KEYS = ("Q", "R", "T", "g")
+KEYS = ("Q", "R", "T", "g", "w", "v")
 REDUCED = ("R", "S", "Q", "C", "g")
 CORRELATION_SLACK = 1e-9  # |correlation| may exceed 1 by this much (round-off in a Gram matrix)
 
@@ -47,6 +48,8 @@ class InitialState:
     R: np.ndarray
     T: np.ndarray
     g: np.ndarray | None = None
+    w: np.ndarray | None = None
+    v: np.ndarray | None = None
 
     @property
     def K(self) -> int:
@@ -57,10 +60,11 @@ class InitialState:
         return self.T.shape[0]
 
     def to_dict(self):
-        """Plain lists under keys Q, R, T (and g when set), as written by :func:`save`."""
+        """Plain lists under keys Q, R, T (and g, w, v when set), as written by :func:`save`."""
         out = {"Q": self.Q.tolist(), "R": self.R.tolist(), "T": self.T.tolist()}
-        if self.g is not None:
-            out["g"] = self.g.tolist()
+        for k in ("g", "w", "v"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k).tolist()
         return out
 
 
@@ -108,8 +112,8 @@ def check_correlations(Q, R, T, slack=CORRELATION_SLACK):
     return None
 
 
-def from_matrices(Q, R, T=None, g=None) -> InitialState:
-    """A validated :class:`InitialState`; T defaults to the identity, g to None (= all ones)."""
+def from_matrices(Q, R, T=None, g=None, w=None, v=None) -> InitialState:
+    """A validated :class:`InitialState`; T defaults to the identity, g, w, v to None (= all ones)."""
     Q = symmetric_matrix("Q", Q)
     K = Q.shape[0]
     R = matrix("R", R)
@@ -121,10 +125,12 @@ def from_matrices(Q, R, T=None, g=None) -> InitialState:
         g = np.array(validate.positive("g", g), dtype=float)
         if g.shape != (K,):
             raise ParameterError(f"g must have shape ({K},), got {g.shape}")
+    w = None if w is None else validate.vector("w", w, K)
+    v = None if v is None else validate.vector("v", v, M)
     msg = check_correlations(Q, R, T) or check_gram(Q, R, T)
     if msg:
         raise ParameterError(f"initial state is not a Gram matrix: {msg}")
-    return InitialState(Q, R, T, g)
+    return InitialState(Q, R, T, g, w, v)
 
 
 def check_gram(Q, R, T, tol=1e-10):
@@ -146,11 +152,11 @@ def from_dict(d) -> InitialState:
     missing = [k for k in ("Q", "R") if k not in d]
     if missing:
         raise ParameterError(f"initial state needs keys Q and R; missing {', '.join(missing)}")
-    return from_matrices(d["Q"], d["R"], d.get("T"), d.get("g"))
+    return from_matrices(d["Q"], d["R"], d.get("T"), d.get("g"), d.get("w"), d.get("v"))
 
 
 def load(path) -> InitialState:
-    """Read a JSON file with keys Q, R, T (optional, identity) and g (optional, ones)."""
+    """Read a JSON file with keys Q, R, T (optional, identity) and g, w, v (optional, ones)."""
     try:
         text = Path(path).read_text()
     except OSError as e:

@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
-STREAMS = ("init", "train", "test", "normal", "chisquare")
-"""Children of a seed's SeedSequence: initial weights, training batches, test sets, and the
-order sampler's Wishart normals and chi-squares (one kind per stream, so blocking never
-interleaves kinds)."""
+STREAMS = ("init", "train", "test", "normal", "chisquare", "label")
+"""Children of a seed's SeedSequence: initial weights, training batches, test sets, the order
+sampler's Wishart normals and chi-squares (one kind per stream, so blocking never interleaves
+kinds), and the teacher's output noise. SeedSequence.spawn numbers its children, so adding a
+stream at the end leaves the others' numbers unchanged."""
 
 
 def seed_streams(seed, index, n=len(STREAMS)):

@@ -1,10 +1,10 @@
 """Generalization error from order parameters, for any K, M (paper Eq. 7, 13).
 
-eps_g = (1/pi) [ sum_pq asin(T'_pq / sqrt((1+T'_pp)(1+T'_qq)))
-               + sum_pq asin(Q'_pq / sqrt((1+Q'_pp)(1+Q'_qq)))
-               - 2 sum_pq asin(R'_pq / sqrt((1+Q'_pp)(1+T'_qq))) ]
+eps_g = (1/2) sum_pq c_p c_q I2(C'_pp, C'_qq, C'_pq),   c = (-w, v),
 
-with the effective ("primed") covariances of the pre-activations:
+over students p then teachers q (second layers w, v; ones for the soft committee machine), with
+I2 = <phi(u) phi(v)> of the activation; for erf, I2 = (2/pi) asin(C'_pq / sqrt((1+C'_pp)(1+C'_qq))),
+i.e. the paper's sum of asin terms. The effective ("primed") covariances of the pre-activations:
 vanilla Q' = tau Q, R' = tau R, T' = tau T; batch norm (large b, population statistics)
 Q'_ij = g_i g_j Q_ij / sqrt(Q_ii Q_jj), R'_in = sqrt(tau) g_i R_in / sqrt(Q_ii), T' = tau T.
 A BN bias beta (``bn-full``) shifts the student pre-activations' means; then
@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import ndtr
+
+from symbn.errors import ParameterError
+from symbn.numeric import activations
 
 
 def primed(Q, R, T, tau, g=None):
@@ -30,25 +33,41 @@ def primed(Q, R, T, tau, g=None):
     return Qp, Rp, tau * T
 
 
-def _asin_sum(C, da, db):
-    return np.arcsin(C / np.sqrt((1 + da)[..., :, None] * (1 + db)[..., None, :])).sum(axis=(-2, -1))
+def covariance(Qp, Rp, Tp):
+    """The primed covariance of (students, teachers): [[Q', R'], [R'^T, T']] (..., K+M, K+M)."""
+    return np.concatenate([np.concatenate([Qp, Rp], -1),
+                           np.concatenate([np.swapaxes(Rp, -1, -2), Tp], -1)], -2)
 
 
-def eps_g(Q, R, T, tau, g=None, beta=None):
-    """Population generalization error; ``g=None`` for vanilla, the gains for batch norm,
-    ``beta`` the BN biases (bn-full; None or zeros: no bias).
+def weights(K, M, w=None, v=None):
+    """c = (-w, v) (..., K+M): how delta = t - s weighs each unit (ones by default)."""
+    w = -np.ones(K) if w is None else -np.asarray(w, dtype=float)
+    v = np.ones(M) if v is None else np.asarray(v, dtype=float)
+    lead = np.broadcast_shapes(w.shape[:-1], v.shape[:-1])
+    return np.concatenate([np.broadcast_to(w, lead + (K,)), np.broadcast_to(v, lead + (M,))], -1)
+
+
+def eps_g(Q, R, T, tau, g=None, beta=None, *, w=None, v=None, activation="erf"):
+    """Population generalization error (noiseless teacher); ``g=None`` for vanilla, the gains
+    for batch norm, ``beta`` the BN biases (bn-full, erf; None or zeros: no bias); ``w`` (..., K)
+    and ``v`` (M,) the second layers (None: ones); ``activation`` a registry name.
 
     Q: (..., K, K), R: (..., K, M), T: (..., M, M), g, beta: (..., K); returns shape (...).
     """
     Qp, Rp, Tp = primed(Q, R, T, tau, g)
+    K, M = Qp.shape[-1], Tp.shape[-1]
     if beta is not None and np.any(beta):
+        if activation != "erf" or any(x is not None and np.any(np.asarray(x) != 1) for x in (w, v)):
+            raise ParameterError("a BN bias beta (bn-full) is supported for erf with unit second layers only")
         return _eps_g_shifted(Qp, Rp, Tp, np.asarray(beta, dtype=float))
-    dq = np.diagonal(Qp, axis1=-2, axis2=-1)
-    dt = np.diagonal(Tp, axis1=-2, axis2=-1)
-    return (_asin_sum(Tp, dt, dt) + _asin_sum(Qp, dq, dq) - 2 * _asin_sum(Rp, dq, dt)) / np.pi
+    C = covariance(Qp, Rp, Tp)
+    d = np.diagonal(C, axis1=-2, axis2=-1)
+    I2 = activations.get(activation).kernels.I2(d[..., :, None], d[..., None, :], C)
+    c = weights(K, M, w, v)
+    return 0.5 * np.einsum("...p,...q,...pq->...", c, c, I2)
 
 
-def eps_g_gram(Q, R, T, tau, g=None):
+def eps_g_gram(Q, R, T, tau, g=None, **kw):
     """eps_g (:func:`eps_g`) at the nearest Gram matrix: >= 0 to round-off.
 
     The exact [[Q, R], [R^T, T]] is positive semi-definite, so eps_g = <(t - s)^2>/2 >= 0.
@@ -56,7 +75,8 @@ def eps_g_gram(Q, R, T, tau, g=None):
     learned (eps_g of the order of the tolerance) and eps_g slightly negative. Where
     that happens the negative eigenvalues are set to 0 before evaluating eps_g: a
     change of the order of the integration error (projection onto the PSD cone,
-    which contains the exact state). Shapes: Q (..., K, K), R (..., K, M), T (M, M).
+    which contains the exact state). Shapes: Q (..., K, K), R (..., K, M), T (M, M); ``kw``:
+    :func:`eps_g`'s w, v, activation.
     """
     Q, R = np.asarray(Q, dtype=float), np.asarray(R, dtype=float)
     K = Q.shape[-1]
@@ -70,12 +90,11 @@ def eps_g_gram(Q, R, T, tau, g=None):
         Gp = (Gp + np.swapaxes(Gp, -1, -2)) / 2
         Q, R, T = Q.copy(), R.copy(), T.copy()
         Q[bad], R[bad], T[bad] = Gp[..., :K, :K], Gp[..., :K, K:], Gp[..., K:, K:]
-    return eps_g(Q, R, T, tau, g)
+    return eps_g(Q, R, T, tau, g, **kw)
 
 
 def _eps_g_shifted(Qp, Rp, Tp, beta):
-    C = np.concatenate([np.concatenate([Qp, Rp], -1),
-                        np.concatenate([np.swapaxes(Rp, -1, -2), Tp], -1)], -2)
+    C = covariance(Qp, Rp, Tp)
     K, M = Qp.shape[-1], Tp.shape[-1]
     m = np.concatenate([beta, np.zeros(np.broadcast_shapes(Tp.shape[:-2], beta.shape[:-1]) + (M,))], -1)
     w = np.concatenate([-np.ones(K), np.ones(M)])

@@ -68,8 +68,8 @@ def exit_distance(model, K, tau, ystar, direction, rate, eps=1e-3, rtol=1e-5):
     T = np.eye(K)
 
     def below(s, y):
-        Q, R, g = sysm.unpack(y)
-        return eps_g(Q, R, T, tau, g) - half
+        st = sysm.unpack(y)
+        return eps_g(st["Q"], st["R"], T, tau, st.get("g")) - half
 
     below.terminal = True
     sol = solve_ivp(lambda s, y: sysm.parts(y)[0], (0.0, 60.0 / rate), ystar + eps * np.asarray(direction),

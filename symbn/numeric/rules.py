@@ -1,7 +1,8 @@
 """The SGD update rules, as coefficients on the batch: what every simulator applies.
 
-Teacher t = sum_n phi(y_n), y_n = B_n . xi; student s = sum_i phi(h_i), x_i = J_i . xi,
-phi(x) = erf(x / sqrt 2); the forward map h(x) is the model's (:mod:`symbn.models`):
+Teacher t = sum_n v_n phi(y_n) + sigma zeta (zeta ~ N(0, 1) per sample), y_n = B_n . xi; student
+s = sum_i w_i phi(h_i), x_i = J_i . xi; phi is the activation's (:mod:`symbn.numeric.activations`);
+the forward map h(x) is the model's (:mod:`symbn.models`):
 
 ====================  ===========================================================
 ``vanilla``           h_i = x_i
@@ -18,38 +19,28 @@ mu_i = mean_u x_i^u and sd_i = sqrt(mean_u (x_i^u - mu_i)^2) (mu_i = 0 unless ce
 (the limit the ODEs describe).
 
 One SGD step on a batch of b inputs: loss L = (1/b) sum_u (t_u - s_u)^2 / 2,
-J <- J - (eta/N) dL/dJ, g <- g - (eta/N) dL/dg, beta <- beta - (eta/N) dL/dbeta. Every
+J <- J - (eta/N) dL/dJ, g <- g - (eta/N) dL/dg, beta <- beta - (eta/N) dL/dbeta, and a learned
+second layer w <- w - (eta_w/N) dL/dw; weight decay kappa then takes (kappa/N) J (and w). Every
 rule has the form (:func:`coefficients`)
 
     J_i <- J_i + (eta/N) [ sum_u c_ui xi^u + d_i J_i ]
 
-with c, d depending only on the projections (x, y) of the batch: this is what makes the
-exact order-parameter sampler (:mod:`symbn.numeric.sampler`) possible.
+with c, d depending only on the projections (x, y) of the batch (and the noise): this is what
+makes the exact order-parameter sampler (:mod:`symbn.numeric.sampler`) possible.
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import ndtr
 
 from symbn.defaults import NORMALIZERS  # noqa: F401  (re-exported: the normalisers these rules know)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-def phi(x):
-    """phi(x) = erf(x / sqrt 2) = 2 Phi(x) - 1 (ndtr is about twice as fast as erf)."""
-    return 2.0 * ndtr(x) - 1.0
-
-
-def dphi(x):
-    """phi'(x) = sqrt(2/pi) exp(-x^2/2)."""
-    return _SQRT_2_OVER_PI * np.exp(-0.5 * x * x)
+from symbn.numeric import activations
 
 
 class Update(NamedTuple):
-    """Negative batch-loss gradient: -dL/dJ_i = sum_u c[u, i] xi^u + d[i] J_i; -dL/dg = dg; -dL/dbeta = dbeta.
+    """Negative batch-loss gradient: -dL/dJ_i = sum_u c[u, i] xi^u + d[i] J_i; -dL/dg = dg;
+    -dL/dbeta = dbeta; -dL/dw = dw.
 
     For ``bn-paper`` (c, d, dg) is the paper's rule rather than a gradient.
     ``d``/``dg``/``dbeta`` are None when absent. ``loss`` is the batch loss.
@@ -60,6 +51,7 @@ class Update(NamedTuple):
     dg: np.ndarray | None
     dbeta: np.ndarray | None
     loss: np.ndarray
+    dw: np.ndarray | None = None
 
 
 def forward(model, normalizer, x, g, beta, qdiag, tau):
@@ -84,25 +76,36 @@ def forward(model, normalizer, x, g, beta, qdiag, tau):
     return h, xhat, sd
 
 
-def coefficients(model, normalizer, proj, K, g, beta, qdiag, tau):
+def coefficients(model, normalizer, proj, K, g, beta, qdiag, tau, *, activation="erf", w=None, v=None,
+                 noise=None, learn_w=False):
     """The update of one SGD step as coefficients on the batch (see :class:`Update`).
 
-    proj (..., b, K+M): columns x_i^u = J_i . xi^u then y_n^u = B_n . xi^u.
-    With a_ui = delta_u phi'(h_ui) / b, delta = t - s (so a = -dL/dh):
+    proj (..., b, K+M): columns x_i^u = J_i . xi^u then y_n^u = B_n . xi^u; w (..., K) and
+    v (M,) the second layers (None: ones); noise (..., b): sigma zeta_u added to the teacher
+    (None: noiseless). With a_ui = delta_u w_i phi'(h_ui) / b, delta = t - s (so a = -dL/dh),
+    and (``learn_w``) dw_i = sum_u delta_u phi(h_ui) / b:
       vanilla:              c = a
       bn (paper rule):      c = (g/sd) a                       dg = sum_u a xhat
       bn-exact, batch sd:   c = (g/sd) (a - xhat dg / b)       (dh/dx through sd)
       bn-full,  batch:      c = (g/sd) (a - dbeta/b - xhat dg / b),  dbeta = sum_u a
       exact, population sd: c = (g/sd) a,  d = -g dg / |J|^2   (sd = sqrt(tau)|J|)
     """
+    act = activations.get(activation)
     x, y = proj[..., :K], proj[..., K:]
     h, xhat, sd = forward(model, normalizer, x, g, beta, qdiag, tau)
-    delta = phi(y).sum(axis=-1) - phi(h).sum(axis=-1)
+    ph = act.phi(h)
+    teacher = act.phi(y).sum(axis=-1) if v is None else act.phi(y) @ v
+    student = ph.sum(axis=-1) if w is None else (ph * w[..., None, :]).sum(axis=-1)
+    delta = teacher - student if noise is None else teacher - student + noise
     b = proj.shape[-2]
     loss = (0.5 / b) * (delta * delta).sum(axis=-1)
-    a = dphi(h) * (delta * (1.0 / b))[..., :, None]
+    scaled = delta * (1.0 / b)
+    a = act.dphi(h) * scaled[..., :, None]
+    dw = (ph * scaled[..., :, None]).sum(axis=-2) if learn_w else None
+    if w is not None:
+        a = a * w[..., None, :]
     if not model.normalized:
-        return Update(a, None, None, None, loss)
+        return Update(a, None, None, None, loss, dw)
     dg = (a * xhat).sum(axis=-2)
     dbeta = a.sum(axis=-2) if model.centered else None
     scale = g[..., None, :] / sd
@@ -113,4 +116,4 @@ def coefficients(model, normalizer, proj, K, g, beta, qdiag, tau):
             a = a - dbeta[..., None, :] / b
     elif model.project:
         d = -g * dg / qdiag
-    return Update(scale * a, d, dg, dbeta, loss)
+    return Update(scale * a, d, dg, dbeta, loss, dw)

@@ -29,7 +29,6 @@ import numpy as np
 from symbn.errors import ParameterError
 from symbn.numeric.engines import Engine
 from symbn.numeric.noise import Noise
-from symbn.numeric.rules import coefficients
 
 
 def gram_update(G, proj, u, cGc, K, lr):
@@ -96,13 +95,14 @@ class OrderEngine(Engine):
     """Exact sampler of (Gamma, g, beta) over S seeds; see the module docstring."""
 
     def __init__(self, model, normalizer, G, N, K, tau, eta, b, g, beta, train_rngs, test_rngs, normal_rngs,
-                 chi_rngs):
+                 chi_rngs, **kw):
         """G (S, K+M, K+M) initial Gram matrices; one Generator per seed for batches, test sets,
-        Wishart normals and Wishart chi-squares."""
+        Wishart normals and Wishart chi-squares; ``kw``: :class:`~symbn.numeric.engines.Engine`'s
+        training, second layers and output-noise generators."""
         S, r, _ = G.shape
         if N < r:
             raise ParameterError(f"method='order' needs N >= K + M = {r}, got N={N}")
-        super().__init__(model, normalizer, N, K, r - K, tau, eta, b, g, beta)
+        super().__init__(model, normalizer, N, K, r - K, tau, eta, b, g, beta, **kw)
         self.G = np.array(G, dtype=float)
         self.z = Noise(train_rngs, (b, r), scale=math.sqrt(tau))
         self.wishart = WishartFactor(min(b, K), N - r, normal_rngs, chi_rngs)
@@ -113,16 +113,15 @@ class OrderEngine(Engine):
 
     def noises(self):
         w = self.wishart
-        return [n for n in (self.z, getattr(w, "off", None), getattr(w, "chi", None), getattr(w, "gauss", None))
-                if n is not None]
+        return [n for n in (self.z, self.label, getattr(w, "off", None), getattr(w, "chi", None),
+                            getattr(w, "gauss", None)) if n is not None]
 
     def step(self):
         """One exact SGD step in order-parameter space (module docstring)."""
         L = psd_factor(self.G)
         z = self.z.next()
         proj = z @ L.swapaxes(-1, -2)
-        u = coefficients(self.model, self.normalizer, proj, self.K, self.g, self.beta,
-                         self.population_norms(), self.tau)
+        u = self.rule(proj, self.population_norms())
         ct = u.c.swapaxes(-1, -2)
         cz = ct @ z
         cGc = cz @ cz.swapaxes(-1, -2)

@@ -23,12 +23,13 @@ centred xhat = +-1, so its J-gradient is 0. bn-full with b = 1 is rejected (sd =
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
-from symbn import defaults, validate
+from symbn import defaults, models, validate
 from symbn.errors import ParameterError
-from symbn.numeric.engines import DirectEngine
+from symbn.numeric.engines import DirectEngine, Training
 from symbn.numeric.noise import STREAMS, init_weights, seed_streams
 from symbn.numeric.orderparams import eps_g as eps_g_orderparams
 from symbn.numeric.rules import NORMALIZERS
@@ -78,17 +79,30 @@ def check_params(model, K, M, N, steps, tau, eta, b, normalizer, method, test_si
     return m, K, M, N, steps, tau, eta, b, test_size
 
 
-def _engine(model, method, normalizer, streams, N, K, M, tau, eta, b):
+def training(model, activation, eta_w, noise, weight_decay):
+    """Validated :class:`~symbn.numeric.engines.Training` (a learned second layer, noise and weight
+    decay for the models with the erf/linear machinery; bn-full keeps the paper's network)."""
+    t = Training(models.activation(activation), float(validate.at_least("eta_w", eta_w, 0.0)),
+                 float(validate.at_least("noise", noise, 0.0)),
+                 float(validate.at_least("weight_decay", weight_decay, 0.0)))
+    if model.centered and t != Training():
+        raise ParameterError(f"{model.name} simulates the paper's network only (erf, fixed second layers, "
+                             "no noise, no weight decay)")
+    return t
+
+
+def _engine(model, method, normalizer, streams, N, K, M, tau, eta, b, train, w, v):
     S, r = len(streams), K + M
     V = np.empty((S, r, N))
     for s, st in enumerate(streams):
         V[s, :K], V[s, K:] = init_weights(st[STREAMS.index("init")], N, K, M)
-    g0, beta0 = np.ones((S, K)), np.zeros((S, K))
+    g0, beta0, w0 = np.ones((S, K)), np.zeros((S, K)), np.broadcast_to(w, (S, K))
     rngs = {name: [st[k] for st in streams] for k, name in enumerate(STREAMS)}
+    kw = dict(training=train, w=w0, v=v, label_rngs=rngs["label"])
     if method == "direct":
-        return DirectEngine(model, normalizer, V, tau, eta, b, g0, beta0, K, rngs["train"], rngs["test"])
+        return DirectEngine(model, normalizer, V, tau, eta, b, g0, beta0, K, rngs["train"], rngs["test"], **kw)
     return OrderEngine(model, normalizer, V @ np.swapaxes(V, -1, -2), N, K, tau, eta, b, g0, beta0,
-                       rngs["train"], rngs["test"], rngs["normal"], rngs["chisquare"])
+                       rngs["train"], rngs["test"], rngs["normal"], rngs["chisquare"], **kw)
 
 
 def _snapshot(eng, K, model):
@@ -98,6 +112,8 @@ def _snapshot(eng, K, model):
         out["g"] = eng.g.copy()
     if model.centered:
         out["beta"] = eng.beta.copy()
+    if eng.training.eta_w > 0:
+        out["w"] = eng.w.copy()
     return out
 
 
@@ -121,25 +137,38 @@ def _bar(progress, total, label):
 
 def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=DEFAULTS["tau"],
              eta=DEFAULTS["eta"], b=DEFAULTS["b"], normalizer=DEFAULTS["normalizer"], method=DEFAULTS["method"],
-             seeds=DEFAULTS["seeds"], seed=DEFAULTS["seed"], record=None, every=None, test_size=0,
-             progress=False) -> Trajectory:
+             seeds=DEFAULTS["seeds"], seed=DEFAULTS["seed"], activation=DEFAULTS["activation"],
+             eta_w=DEFAULTS["eta_w"], noise=DEFAULTS["noise"], weight_decay=DEFAULTS["weight_decay"],
+             w=1.0, v=1.0, record=None, every=None, test_size=0, progress=False) -> Trajectory:
     """Run online SGD of ``model`` with K students, M teachers (default K); returns a Trajectory.
 
     N: input dimension; steps: SGD steps (alpha = steps / N); normalizer: "batch" | "population"
     (BN models); method: "order" (exact order-parameter sampler, needs N >= K + M) or "direct";
-    seeds: number of seeds (indices 0..seeds-1) or a list of seed indices; seed: base seed;
-    record/every: step counts to record (:func:`record_steps`); test_size: if > 0, also record
-    a test-set estimate on that many fresh inputs; progress: True for a bar on stderr, or a
-    callable ``f(done, total)``. Both methods draw the initial weights as N-vectors from the
-    same stream, so a seed starts from the same order parameters in either.
+    seeds: number of seeds (indices 0..seeds-1) or a list of seed indices; seed: base seed.
+    The network: activation (erf, linear); the student's second layer w (initial value, K or a
+    scalar) learns at eta_w (0: fixed); the teacher's v (M or a scalar); output noise sigma =
+    ``noise``; weight decay kappa = ``weight_decay`` (J and a learned w lose (kappa / N) of
+    themselves per step). record/every: step counts to record (:func:`record_steps`); test_size:
+    if > 0, also record a test-set estimate on that many fresh inputs; progress: True for a bar on
+    stderr, or a callable ``f(done, total)``. Both methods draw the initial weights as N-vectors
+    from the same stream, so a seed starts from the same order parameters in either.
     """
     m, K, M, N, steps, tau, eta, b, test_size = check_params(
         model, K, M, N, steps, tau, eta, b, normalizer, method, test_size)
+    train = training(m, activation, eta_w, noise, weight_decay)
+    w, v = validate.vector("w", w, K), validate.vector("v", v, M)
+    if m.normalized and not m.centered and normalizer == "batch" and b == 1:
+        warnings.warn(f"{m.name} with batch statistics of one sample: h_i = g_i sign(x_i) and J does not learn "
+                      "(use b > 1 or normalizer='population')", stacklevel=2)
     idx = seed_indices(seeds)
     rec = record_steps(steps, record, every)
-    eng = _engine(m, method, normalizer, [seed_streams(seed, k) for k in idx], N, K, M, tau, eta, b)
+    eng = _engine(m, method, normalizer, [seed_streams(seed, k) for k in idx], N, K, M, tau, eta, b, train, w, v)
     eng.limit(steps)
     initial = _snapshot(eng, K, m)
+    if "w" not in initial and np.any(w != 1):      # a fixed second layer other than ones
+        initial["w"] = eng.w.copy()
+    if np.any(v != 1):
+        initial["v"] = np.broadcast_to(v, (len(idx), M)).copy()
     frames, eps_test = [], []
     bar = _bar(progress, steps, f"simulate {m.name} ({method})")
     t0 = time.perf_counter()
@@ -161,7 +190,10 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
         raise
     elapsed = time.perf_counter() - t0
     state = {k: np.stack([f[k] for f in frames], axis=1) for k in frames[0]}
-    eps = eps_g_orderparams(state["Q"], state["R"], state["T"], tau, state.get("g"), state.get("beta"))
-    params = dict(K=K, M=M, tau=tau, eta=eta, b=b, N=N, method=method, normalizer=normalizer, seed=int(seed))
+    eps = eps_g_orderparams(state["Q"], state["R"], state["T"], tau, state.get("g"), state.get("beta"),
+                            w=state.get("w", w), v=v, activation=train.activation)
+    params = dict(K=K, M=M, tau=tau, eta=eta, b=b, N=N, method=method, normalizer=normalizer, seed=int(seed),
+                  activation=train.activation, eta_w=train.eta_w, noise=train.noise,
+                  weight_decay=train.weight_decay, w=w.tolist(), v=v.tolist())
     return Trajectory(model=m.name, alpha=rec / N, eps_g=eps, state=state, params=params, initial=initial,
                       seeds=idx, eps_test=np.stack(eps_test, axis=1) if test_size else None, elapsed=elapsed)

@@ -12,6 +12,7 @@ Q           (n, K, K)                   (S, n, K, K)
 R           (n, K, M)                   (S, n, K, M)
 T           (n, M, M)                   (S, n, M, M)
 g           (n, K) or None (no gains)   (S, n, K) or None
+w           (n, K) or None (fixed)      (S, n, K) or None
 ==========  ==========================  ===================================
 
 ``params`` holds every input that defines the run (K, M, tau, eta, b and the method's
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STATE = ("Q", "R", "T", "g", "beta")
+STATE = ("Q", "R", "T", "g", "beta", "w")
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Trajectory:
     T = property(lambda self: self.state["T"], doc="T_nm = B_n . B_m (constant in time)")
     g = property(lambda self: self.state.get("g"), doc="BN gains g_i, None for models without")
     beta = property(lambda self: self.state.get("beta"), doc="BN biases (bn-full), else None")
+    w = property(lambda self: self.state.get("w"),
+                 doc="the student's second layer when it learns (eta_w > 0), else None (fixed: params['w'])")
 
     def __getattr__(self, name):
         params = self.__dict__.get("params", {})
@@ -75,7 +78,8 @@ class Trajectory:
     def to_json(self, order_params=True) -> dict:
         """The JSON document: model, params, alpha, eps_g; ``t`` (ODE) or ``seeds`` and ``steps``
         (simulations); eps_test if recorded; the reduced values R, S, Q, C[, g] of a reduced
-        integration, else (with ``order_params``) Q, R, T, g (None without gains) and beta.
+        integration, else (with ``order_params``) Q, R, T, g (None without gains), beta and w
+        (when present).
         NaN and inf are written as null."""
         doc = {"model": self.model, "params": {"model": self.model, **self.params},
                "alpha": self.alpha.tolist()}
