@@ -141,3 +141,110 @@ def test_the_check_has_power_against_the_printed_equations():
     mc, th, _ = _run("vanilla")
     assert _rejected(mc, "Q1", th["E"]) > 20
     assert _rejected(mc, "Q2", th["Q2"] / TAU, bias=True) > 5
+
+
+# ----------------------------------------------------------------------------- general two-layer network
+
+NET = dict(w=np.array([0.8, 1.3]), v=np.array([1.2, 0.7]), eta=1.0, eta_w=0.6, sigma=1.5, kappa=0.3)
+
+
+@functools.lru_cache(maxsize=None)
+def _network_run(name):
+    """(measured, theory) total drifts per unit time of the literal SGD update of the general network:
+    second layers w (learned at eta_w), v, output noise sigma zeta_u per sample, weight decay kappa
+    (J <- J - (kappa/N) J, w likewise), one step (J, g, w) -> (J', g', w') applied to 24k batches;
+    drift = N E[change]. Q is measured from J' J'^T literally (its eta^2 and decay terms included)."""
+    J, Bt, g = _state(np.random.default_rng(2020))
+    p, spec = NET, models.get(name)
+    rng = np.random.default_rng(12)
+    qdiag = (J * J).sum(axis=1)
+    V = np.vstack([J, Bt])
+    samples = {"R": [], "Q": [], "Q_eta2": [], "g": [], "w": []}
+    for _ in range(BATCHES // CHUNK):
+        xi = rng.normal(size=(CHUNK, B_SIZE, N)) * np.sqrt(TAU)
+        zeta = rng.normal(size=(CHUNK, B_SIZE))
+        upd = coefficients(spec, "population", xi @ V.T, K, np.broadcast_to(g, (CHUNK, K)), None,
+                           np.broadcast_to(qdiag, (CHUNK, K)), TAU, w=np.broadcast_to(p["w"], (CHUNK, K)), v=p["v"],
+                           noise=p["sigma"] * zeta, learn_w=True)
+        U = np.einsum("cuk,cun->ckn", upd.c, xi)
+        if upd.d is not None:
+            U = U + upd.d[..., None] * J
+        Jn = J + (p["eta"] * U - p["kappa"] * J) / N
+        samples["R"].append(N * (Jn @ Bt.T - J @ Bt.T))
+        samples["Q"].append(N * (Jn @ np.swapaxes(Jn, 1, 2) - J @ J.T))
+        samples["Q_eta2"].append(p["eta"] ** 2 * U @ np.swapaxes(U, 1, 2) / N)    # its eta^2 part alone
+        if upd.dg is not None:
+            samples["g"].append(p["eta"] * upd.dg)
+        samples["w"].append(p["eta_w"] * upd.dw - p["kappa"] * p["w"])
+    measured = {k: (np.concatenate(v).mean(0), np.concatenate(v).std(0, ddof=1) / np.sqrt(BATCHES))
+                for k, v in samples.items() if v}
+    return measured, _network_theory(name, J, Bt, g)
+
+
+def _network_theory(name, J, Bt, g):
+    """general_rhs(full=True) at the state, with eta^2 part and the decay part also separately."""
+    p = NET
+    space, rhs = dynamics.general_rhs(models.network(name, "erf", True), K, M, full=True)
+    Q, R, T = J @ J.T, J @ Bt.T, Bt @ Bt.T
+    subs = {sy.tau: TAU, sy.b: B_SIZE, sy.eta_w: p["eta_w"], sy.sigma: p["sigma"], sy.kappa: p["kappa"]}
+    for i in range(K):
+        subs[space.w[i]], subs[space.v[i]] = p["w"][i], p["v"][i]
+        for j in range(K):
+            subs[space.Q[i, j]] = Q[i, j]
+        for n in range(M):
+            subs[space.R[i, n]] = R[i, n]
+        if space.g:
+            subs[space.g[i]] = g[i]
+    subs.update({space.T[n, m]: T[n, m] for n in range(M) for m in range(M)})
+
+    def value(e):
+        return float(e.xreplace(subs).subs(sy.eta, p["eta"]))
+
+    def q(i, j):
+        return rhs[space.Q[min(i, j), max(i, j)]]
+
+    th = {"R": np.array([[value(rhs[space.R[i, n]]) for n in range(M)] for i in range(K)]),
+          "Q": np.array([[value(q(i, j)) for j in range(K)] for i in range(K)]),
+          "w": np.array([value(rhs[space.w[i]]) for i in range(K)])}
+    if space.g:
+        th["g"] = np.array([value(rhs[space.g[i]]) for i in range(K)])
+    # pieces for the power checks: the eta^2 part, its noise part, the decay part
+    def second(e, sigma=p["sigma"]):
+        return float((sp.diff(e, sy.eta, 2) / 2).xreplace({**subs, sy.sigma: sigma}).subs(sy.eta, 0)) * p["eta"] ** 2
+
+    th["Q_eta2"] = np.array([[second(q(i, j)) for j in range(K)] for i in range(K)])
+    th["Q_noise"] = th["Q_eta2"] - np.array([[second(q(i, j), 0.0) for j in range(K)] for i in range(K)])
+    th["w_rate"] = np.array([value(rhs[space.w[i]]) + p["kappa"] * p["w"][i] for i in range(K)])
+    return th
+
+
+def _within(measured, theory, key, bias=0.0):
+    """max |measured - theory| in units of the tolerance 5 SE + bias (bias: the eta^2 part's O(1/N))."""
+    mean, se = measured[key]
+    return np.max(np.abs(mean - theory) / (5 * se + bias + 1e-14))
+
+
+@pytest.mark.parametrize("name", ["vanilla", "bn-paper", "bn-exact"])
+def test_general_network_ode_equals_sgd_drift(name):
+    """The general ODE (learned w at eta_w != eta, v != 1, noise, weight decay) vs the literal update:
+    R, g, w within 5 SE; Q and its eta^2 part within 5 SE plus 3 (K + M + b)/N of the eta^2 and decay
+    parts (finite N)."""
+    measured, th = _network_run(name)
+    bias_q = 3 * (K + M + B_SIZE) / N * (np.abs(th["Q_eta2"]) + NET["kappa"] * np.abs(th["Q"]))
+    for key in ("R", "g", "w"):
+        if key in measured:
+            assert _within(measured, th[key], key) <= 1, key
+    assert _within(measured, th["Q"], "Q", bias_q) <= 1
+    assert _within(measured, th["Q_eta2"], "Q_eta2", bias_q) <= 1
+
+
+def test_general_network_check_has_power():
+    """The same Monte Carlo rejects a wrong noise prefactor (half the sigma^2 J2 term), weight decay on Q
+    without its factor 2, and a w update at eta instead of eta_w."""
+    measured, th = _network_run("bn-paper")
+    bias_q = 3 * (K + M + B_SIZE) / N * (np.abs(th["Q_eta2"]) + NET["kappa"] * np.abs(th["Q"]))
+    J, Bt, _ = _state(np.random.default_rng(2020))
+    assert _within(measured, th["Q_eta2"] - 0.5 * th["Q_noise"], "Q_eta2", bias_q) > 3
+    assert _within(measured, th["Q"] + NET["kappa"] * (J @ J.T), "Q", bias_q) > 3
+    wrong_w = th["w_rate"] * NET["eta"] / NET["eta_w"] - NET["kappa"] * NET["w"]
+    assert _within(measured, wrong_w, "w") > 3

@@ -4,6 +4,7 @@ Statistical tests use fixed seeds (deterministic). Each block of comparisons has
 family-wise level of 1% (Bonferroni: each p-value must exceed 0.01 / number of tests),
 so a correct sampler fails a given block with probability <= 1% over seed choices.
 """
+import dataclasses
 import math
 
 import numpy as np
@@ -14,7 +15,7 @@ from scipy.special import erf
 
 from symbn import models
 from symbn.errors import ParameterError
-from symbn.numeric.engines import DirectEngine
+from symbn.numeric.engines import DirectEngine, Training
 from symbn.numeric.orderparams import eps_g
 from symbn.numeric.plateau import plateau
 from symbn.numeric.rules import coefficients
@@ -77,18 +78,22 @@ def test_psd_factor_handles_singular_matrices():
     np.testing.assert_allclose(L @ L.swapaxes(-1, -2), G, atol=1e-12)
 
 
-def _engines(model, normalizer, N, K, M, b, tau, eta, S, seed=0):
-    """Direct and order engines started from the same state, S independent replicas each."""
+def _engines(model, normalizer, N, K, M, b, tau, eta, S, seed=0, training=Training()):
+    """Direct and order engines started from the same state, S independent replicas each
+    (``training``: a learned second layer, output noise, weight decay; w starts away from 1)."""
     V = np.broadcast_to(_state(seed, K, M, N), (S, K + M, N))
     rng = np.random.default_rng(seed + 1)
     g = np.broadcast_to(1 + 0.3 * rng.standard_normal(K), (S, K))
     beta = np.broadcast_to(0.2 * rng.standard_normal(K), (S, K))
-    ss = np.random.SeedSequence(seed + 2).spawn(4 * S)
+    w = np.broadcast_to(1 + 0.3 * rng.standard_normal(K), (S, K))
+    v = 1 + 0.3 * rng.standard_normal(M)
+    ss = np.random.SeedSequence(seed + 2).spawn(6 * S)
     r = [np.random.default_rng(s) for s in ss]
     model = models.get(model)
-    direct = DirectEngine(model, normalizer, V, tau, eta, b, g, beta, K, r[:S], None)
+    kw = dict(training=training, w=w, v=v) if training != Training() else {}
+    direct = DirectEngine(model, normalizer, V, tau, eta, b, g, beta, K, r[:S], None, label_rngs=r[4 * S:5 * S], **kw)
     order = OrderEngine(model, normalizer, V @ V.swapaxes(-1, -2), N, K, tau, eta, b, g, beta, r[S:2 * S],
-                        None, r[2 * S:3 * S], r[3 * S:])
+                        None, r[2 * S:3 * S], r[3 * S:4 * S], label_rngs=r[5 * S:], **kw)
     return direct, order
 
 
@@ -99,6 +104,8 @@ def _summaries(eng, K):
         cols.append(eng.g[:, 0])
     if eng.model.centered:
         cols.append(eng.beta[:, 1])
+    if eng.training.eta_w > 0:
+        cols += [eng.w[:, 0], eng.w[:, 1]]
     return cols
 
 
@@ -118,6 +125,35 @@ def test_few_steps_from_a_common_state_agree_in_distribution(model, normalizer, 
         order.step()
     pvals = [stats.ks_2samp(a, o).pvalue for a, o in zip(_summaries(direct, 2), _summaries(order, 2))]
     assert min(pvals) > LEVEL / len(pvals), pvals
+
+
+NETWORK = Training(eta_w=2.0, noise=0.7, weight_decay=0.5)
+
+
+@pytest.mark.parametrize("model,normalizer,activation", [("vanilla", "batch", "erf"), ("bn-exact", "population", "erf"),
+                                                         ("bn-paper", "batch", "linear")])
+def test_general_network_steps_agree_in_distribution(model, normalizer, activation):
+    """As above with a learned second layer (eta_w = 2), teacher v != 1, output noise sigma = 0.7 and
+    weight decay 0.5: the noise is one more Gaussian per sample, w moves with the projections; 15 steps,
+    3000 replicas, KS on Q, R, g and w_1, w_2, Bonferroni at 1%."""
+    direct, order = _engines(model, normalizer, 6, 2, 2, 3, 1.2, 1.5 if activation == "erf" else 0.4, 3000,
+                             training=dataclasses.replace(NETWORK, activation=activation))
+    for _ in range(15):
+        direct.step()
+        order.step()
+    pvals = [stats.ks_2samp(a, o).pvalue for a, o in zip(_summaries(direct, 2), _summaries(order, 2))]
+    assert min(pvals) > LEVEL / len(pvals), pvals
+
+
+def test_the_few_step_test_detects_missing_output_noise():
+    """Power: the order sampler without the label noise is rejected by the same test."""
+    direct, order = _engines("vanilla", "batch", 6, 2, 2, 3, 1.2, 1.5, 3000, training=NETWORK)
+    order.label = None
+    for _ in range(15):
+        direct.step()
+        order.step()
+    pvals = [stats.ks_2samp(a, o).pvalue for a, o in zip(_summaries(direct, 2), _summaries(order, 2))]
+    assert min(pvals) < LEVEL / len(pvals)
 
 
 def test_the_few_step_test_detects_a_wrong_wishart_dimension(monkeypatch):

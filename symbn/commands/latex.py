@@ -23,6 +23,8 @@ def register(sub):
     s.add_argument("--model", required=True,
                    help=f"{', '.join(models.names('forward'))} (hessian, fixed-point, eps-g); "
                         f"{', '.join(models.names('ode'))} (rhs, jacobian)")
+    s.add_argument("--learn-w", action="store_true",
+                   help="the symmetric phase with a learned second layer (state adds w; teacher v = 1)")
     s.add_argument("--entry", default=None,
                    help="ROW,COLUMN for hessian and jacobian (e.g. R,S); one state name for rhs "
                         "and fixed-point (e.g. Q)")
@@ -32,5 +34,5 @@ def register(sub):
 def run(args):
     from symbn.symbolic import api
 
-    sys.stdout.write(api.latex_block(args.what, args.model, args.entry))
+    sys.stdout.write(api.latex_block(args.what, args.model, args.entry, learn_w=args.learn_w))
     return 0

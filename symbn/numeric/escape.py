@@ -37,15 +37,15 @@ from symbn.numeric import symmetric
 from symbn.numeric.symmetric import closure_Q0, params
 
 
-def _rule(model):
+def _rule(model, learn_w=False):
     """(registry Model with an update rule, its generated module)."""
     m = validate.model(model, "ode")
-    return m, symmetric.FAMILIES[m.family]
+    return m, (symmetric.LEARNED if learn_w else symmetric.FAMILIES)[m.family]
 
 
-def state(model):
+def state(model, learn_w=False):
     """Names of the reduced state the Jacobian acts on."""
-    return _rule(model)[1].STATE
+    return _rule(model, learn_w)[1].STATE
 
 
 def g_star_sq(K, *, tau=1.0):
@@ -73,9 +73,9 @@ def plateau_Q0(model, K, *, tau=1.0, Q_init=1.0, g_init=1.0):
     return Q0
 
 
-def _resolve(model, K, tau, Q0):
+def _resolve(model, K, tau, Q0, learn_w=False):
     """(Model, module, K, tau, Q0) validated; Q0 None for vanilla, the closure if not given."""
-    m, fam = _rule(model)
+    m, fam = _rule(model, learn_w)
     K, tau = params(K, tau)
     if not m.normalized:
         if Q0 is not None:
@@ -95,14 +95,19 @@ def _fixed_point(fam, K, tau, Q0):
     return fam.fixed_point(K, tau) if Q0 is None else fam.fixed_point_family(K, tau, Q0)
 
 
-def jacobian(model, K, *, tau=1.0, Q0=None):
-    """Jacobian of the eta^1 flow (time eta t) at the fixed point; shape (..., n, n)."""
-    m, fam, K, tau, Q0 = _resolve(model, K, tau, Q0)
-    jac = getattr(fam, "jacobian" + m.suffix)
-    return jac(K, tau) if Q0 is None else jac(K, tau, Q0)
+def jacobian(model, K, *, tau=1.0, Q0=None, learn_w=False, rho=1.0):
+    """Jacobian of the eta^1 flow (time eta t) at the fixed point; shape (..., n, n).
+
+    ``learn_w``: the student's second layer learns too, at rate eta_w = rho eta (state adds w).
+    """
+    m, fam, K, tau, Q0 = _resolve(model, K, tau, Q0, learn_w)
+    args = (K, tau) + (() if Q0 is None else (Q0,))
+    if learn_w:
+        args += (validate.at_least("rho", rho, 0.0),)
+    return getattr(fam, "jacobian" + m.suffix)(*args)
 
 
-def eigenvalues(model, K, *, tau=1.0, Q0=None):
+def eigenvalues(model, K, *, tau=1.0, Q0=None, learn_w=False, rho=1.0):
     """Jacobian eigenvalues, complex, sorted by real part ascending; shape (..., n).
 
     LAPACK ``eigvals`` (nonsymmetric). On the grids checked (K <= 1000, tau in [1e-3, 1e3])
@@ -110,18 +115,18 @@ def eigenvalues(model, K, *, tau=1.0, Q0=None):
     returned anyway. Eigenvalues that are exactly 0 mathematically (conserved directions,
     the BN family) come out as round-off of size eps * max|lambda|.
     """
-    ev = np.linalg.eigvals(jacobian(model, K, tau=tau, Q0=Q0))
+    ev = np.linalg.eigvals(jacobian(model, K, tau=tau, Q0=Q0, learn_w=learn_w, rho=rho))
     order = np.argsort(ev.real, axis=-1, kind="stable")
     return np.take_along_axis(ev, order, axis=-1)
 
 
-def escape_rate(model, K, *, tau=1.0, Q0=None):
+def escape_rate(model, K, *, tau=1.0, Q0=None, learn_w=False, rho=1.0):
     """Largest real part of the Jacobian spectrum: the plateau escape rate per unit eta t.
 
     Accurate to ~1e-7 relative at worst (LAPACK on matrices whose entries span ~6 decades,
     K = 40, tau = 0.1; see tests/test_jacobian.py); ~1e-14 for moderate K, tau.
     """
-    return eigenvalues(model, K, tau=tau, Q0=Q0).real[..., -1]
+    return eigenvalues(model, K, tau=tau, Q0=Q0, learn_w=learn_w, rho=rho).real[..., -1]
 
 
 def plateau_length(rate, d0, d_exit=1.0, eta=1.0):
@@ -138,14 +143,15 @@ def plateau_length(rate, d0, d_exit=1.0, eta=1.0):
 
 # ----------------------------------------------------------------------------- rate from the ODE
 
-def drift(model, y, K, tau):
+def drift(model, y, K, tau, learn_w=False, rho=1.0):
     """eta^1 part A(y) of the generated reduced RHS at state y (..., n): rhs(eta = 1, b = inf).
 
     The reduced RHS is exactly eta A(y) + eta^2 (tau/b) B(y); at b = inf the second term is 0.
     """
-    m, fam = _rule(model)
+    m, fam = _rule(model, learn_w)
     y = np.asarray(y, dtype=float)
-    return getattr(fam, "rhs" + m.suffix)(*np.moveaxis(y, -1, 0), K, tau, 1.0, np.inf)
+    rates = (rho, 0.0, 0.0) if learn_w else ()       # eta_w = rho (eta = 1), no noise, no decay
+    return getattr(fam, "rhs" + m.suffix)(*np.moveaxis(y, -1, 0), K, tau, 1.0, np.inf, *rates)
 
 
 def fitted_rate(model, K, *, tau=1.0, Q0=None, delta=1e-9, direction=None, growth=1e4, seed=0,
@@ -190,34 +196,36 @@ def fitted_rate(model, K, *, tau=1.0, Q0=None, delta=1e-9, direction=None, growt
     return float(rate), {"t": t, "distance": d, "window": (float(t[0]), float(t1)), "nfev": sol.nfev}
 
 
-def full_jacobian(model, K, *, tau=1.0, Q0=None, h=1e-6):
+def full_jacobian(model, K, *, tau=1.0, Q0=None, learn_w=False, rho=1.0, h=1e-6):
     """Jacobian of the eta^1 part of the *full* ODE (K = M, T = I) at the symmetric fixed point.
 
-    Central finite differences of :meth:`symbn.numeric.ode.System.parts` (step h: truncation
+    Central finite differences of :meth:`symbn.numeric.ode.System.flow` (step h: truncation
     O(h^2) ~ 1e-12, rounding ~ 1e-16/h ~ 1e-10). State order as ``System.pack``
-    (Q upper triangle, R row-major, g). Returns (J, y*).
+    (Q upper triangle, R row-major, g, w). ``learn_w``: the second layer learns at eta_w = rho eta.
+    Returns (J, y*).
     """
     from symbn.numeric import ode
 
-    m, fam, _, tau, Q0 = _resolve(model, K, tau, Q0)
-    sysm = ode.System(m, validate.count("K", K), validate.count("K", K), tau=float(tau))
+    m, fam, _, tau, Q0 = _resolve(model, K, tau, Q0, learn_w)
+    rho = float(validate.at_least("rho", rho, 0.0)) if learn_w else 0.0
+    sysm = ode.System(m, validate.count("K", K), validate.count("K", K), tau=float(tau), eta_w=rho)
     K = sysm.K
-    point = _fixed_point(fam, K, float(tau), Q0)
-    R, S, Q, C = point[:4]
-    g = np.full(K, point[4]) if m.normalized else None
-    y0 = sysm.pack((Q - C) * np.eye(K) + C, (R - S) * np.eye(K) + S, g)
+    point = dict(zip(fam.STATE, _fixed_point(fam, K, float(tau), Q0)))
+    R, S, Q, C = (point[k] for k in "RSQC")
+    g = np.full(K, point["g"]) if m.normalized else None
+    y0 = sysm.pack((Q - C) * np.eye(K) + C, (R - S) * np.eye(K) + S, g, np.full(K, point.get("w", 1.0)))
     n = y0.size
     J = np.empty((n, n))
     for j in range(n):
         e = np.zeros(n)
         e[j] = h
-        J[:, j] = (sysm.parts(y0 + e)[0] - sysm.parts(y0 - e)[0]) / (2 * h)
+        J[:, j] = (sysm.flow(y0 + e, rho) - sysm.flow(y0 - e, rho)) / (2 * h)
     return J, y0
 
 
-def full_eigenvalues(model, K, *, tau=1.0, Q0=None, h=1e-6):
+def full_eigenvalues(model, K, *, tau=1.0, Q0=None, learn_w=False, rho=1.0, h=1e-6):
     """Eigenvalues of :func:`full_jacobian`, sorted by real part ascending."""
-    ev = np.linalg.eigvals(full_jacobian(model, K, tau=tau, Q0=Q0, h=h)[0])
+    ev = np.linalg.eigvals(full_jacobian(model, K, tau=tau, Q0=Q0, learn_w=learn_w, rho=rho, h=h)[0])
     return ev[np.argsort(ev.real, kind="stable")]
 
 

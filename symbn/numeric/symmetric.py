@@ -12,15 +12,18 @@ import numpy as np
 
 from symbn import validate
 from symbn.errors import ParameterError
-from symbn.generated import bn, vanilla
+from symbn.generated import bn, bn_w, vanilla, vanilla_w
 from symbn.numeric import polyroots
 
 FAMILIES = {"vanilla": vanilla, "bn": bn}
+LEARNED = {"vanilla": vanilla_w, "bn": bn_w}
+"""The same with the student's second layer learning (state adds w; teacher v = 1)."""
 
 
-def family(model):
-    """The generated module with the symmetric-phase closed forms of ``model``'s forward map."""
-    return FAMILIES[validate.model(model, "forward").family]
+def family(model, learn_w=False):
+    """The generated module with the symmetric-phase closed forms of ``model``'s forward map
+    (``learn_w``: with a learned second layer)."""
+    return (LEARNED if learn_w else FAMILIES)[validate.model(model, "forward").family]
 
 
 def params(K, tau):
@@ -34,17 +37,18 @@ def closure_Q0(K, *, tau=1.0):
     return (K + (K - 1) * tau) / tau
 
 
-def fixed_point(model, K, *, tau=1.0, Q0=None):
-    """Symmetric fixed point (eta -> 0) as a dict of arrays keyed R, S, Q, C[, g].
+def fixed_point(model, K, *, tau=1.0, Q0=None, learn_w=False):
+    """Symmetric fixed point (eta -> 0) as a dict of arrays keyed R, S, Q, C[, g][, w].
 
     Vanilla: Q* = C* = 1/(K + (K-1) tau), R* = S* = 1/sqrt(K (K + (K-1) tau)).
     Batch norm is invariant to |J_i|: its fixed points form a family labelled by Q0 = Q on
     the plateau, with g*^2 = tau / (K + (K-1) tau) for every member; ``Q0=None`` is the
-    paper's closure Q0 = 1/g*^2 (:func:`closure_Q0`).
+    paper's closure Q0 = 1/g*^2 (:func:`closure_Q0`). ``learn_w``: the second layer learns too;
+    its plateau has w* = v = 1 and the same R, S, Q, C, g (SymPy verifies every drift vanishes).
     """
-    fam = family(model)
+    fam = family(model, learn_w)
     K, tau = params(K, tau)
-    if Q0 is not None and fam is vanilla:
+    if Q0 is not None and not validate.model(model, "forward").normalized:
         raise ParameterError(f"Q0: model {model!r} has no fixed-point family (Q0 applies to batch norm)")
     values = fam.fixed_point(K, tau) if Q0 is None else fam.fixed_point_family(K, tau, validate.positive("Q0", Q0))
     return {name: values[..., k] for k, name in enumerate(fam.STATE)}
@@ -55,17 +59,18 @@ def eps_g_star(model, K, *, tau=1.0):
     return family(model).eps_g_star(*params(K, tau))
 
 
-def gradient(model, K, *, tau=1.0):
-    """d eps_g / d Omega at the fixed point (not zero); shape (..., 4), Omega = :func:`variables`."""
-    return family(model).gradient(*params(K, tau))
+def gradient(model, K, *, tau=1.0, learn_w=False):
+    """d eps_g / d Omega at the fixed point (not zero); shape (..., n), Omega = :func:`variables`."""
+    return family(model, learn_w).gradient(*params(K, tau))
 
 
-def hessian(model, K, *, tau=1.0):
-    """d^2 eps_g / d Omega^2 at the fixed point; shape (..., 4, 4), Omega = :func:`variables`."""
-    return family(model).hessian(*params(K, tau))
+def hessian(model, K, *, tau=1.0, learn_w=False):
+    """d^2 eps_g / d Omega^2 at the fixed point; shape (..., n, n), Omega = :func:`variables`
+    (n = 4, or 5 with a learned second layer: Omega adds w)."""
+    return family(model, learn_w).hessian(*params(K, tau))
 
 
-def spectrum(model, K, *, tau=1.0):
+def spectrum(model, K, *, tau=1.0, learn_w=False):
     """Eigenvalues of the Hessian at the fixed point, ascending; shape (..., 4).
 
     Roots of the generated characteristic polynomial det(lambda I - H) (coefficients in
@@ -77,7 +82,12 @@ def spectrum(model, K, *, tau=1.0):
     0.25 (where the charpoly would be ill conditioned) or whose Newton polishing does not
     converge fall back to ``eigvalsh`` (normwise accurate); there are none for K = 1..1000,
     tau in [1e-3, 1e3] (gaps >= 0.64).
+
+    ``learn_w``: the 5 x 5 Hessian with the second layer, by ``eigvalsh`` (accurate to
+    eps * max|lambda|, not a few ulps each: there is no quartic charpoly to root).
     """
+    if learn_w:
+        return eigvalsh_exact_zeros(hessian(model, K, tau=tau, learn_w=True))
     fam = family(model)
     K, tau = np.broadcast_arrays(*params(K, tau))
     k, t = K.ravel(), tau.ravel()
@@ -118,6 +128,6 @@ def eigvalsh_exact_zeros(H):
     return out.reshape(eig.shape)
 
 
-def variables(model):
+def variables(model, learn_w=False):
     """Names of Omega, the Hessian's variables."""
-    return family(model).HESSIAN_VARIABLES
+    return family(model, learn_w).HESSIAN_VARIABLES

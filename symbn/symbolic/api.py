@@ -25,72 +25,85 @@ from . import curvature, display, dynamics, latex, objects, store, symmetric
 from . import symbols as sy
 
 
-def _stored(kind: str, model: models.Model):
-    """``objects.<kind>(model)``, read from the cache file when it holds it."""
-    got = store.get(kind, model.name)
-    return getattr(objects, kind)(model) if got is None else got
+def _stored(kind: str, net: models.Network):
+    """``objects.<kind>(net)``, read from the cache file when it holds it (the paper's networks)."""
+    got = None if (net.learn_w or net.activation != "erf") else store.get(kind, net.name)
+    return getattr(objects, kind)(net) if got is None else got
 
 
-def _forward(model) -> models.Model:
-    return objects.forward(models.get(model, "forward"))
+def _forward(model, learn_w=False) -> models.Network:
+    return objects.forward(models.Network(models.get(model, "forward"), "erf", bool(learn_w)))
 
 
-def reduced_rhs(model) -> dict:
-    """{R, S, Q, C[, g]: d/dt} of the symmetric phase (K = M, T = I, K symbolic), with the
-    eta^2 tau / b term: dR = dR_11, dS = dR_12, dQ = dQ_11, dC = dQ_12, dg = dg_1."""
-    m = models.get(model, "ode")
-    return dict(zip((str(s) for s in symmetric.state(m)), objects.rhs(m)))
+def _rule(model, learn_w=False) -> models.Network:
+    return models.Network(models.get(model, "ode"), "erf", bool(learn_w))
+
+
+def reduced_rhs(model, *, learn_w=False) -> dict:
+    """{R, S, Q, C[, g][, w]: d/dt} of the symmetric phase (K = M, T = I, K symbolic), with the
+    eta^2 tau / b term: dR = dR_11, dS = dR_12, dQ = dQ_11, dC = dQ_12, dg = dg_1. ``learn_w``:
+    the student's second layer w learns at eta_w (teacher v = 1), with output noise sigma and
+    weight decay kappa as symbols; dw = dw_1."""
+    net = _rule(model, learn_w)
+    return dict(zip((str(s) for s in symmetric.state(net)), objects.rhs(net)))
 
 
 @functools.lru_cache(maxsize=None)
-def _general(m: models.Model, K: int, M: int):
-    _, rhs = dynamics.general_rhs(m, K, M)
+def _general(net: models.Network, K: int, M: int, full: bool):
+    _, rhs = dynamics.general_rhs(net, K, M, full=full)
     return tuple((str(k), v) for k, v in rhs.items())
 
 
-def general_rhs(model, K, M) -> dict:
+def general_rhs(model, K, M, *, full=False, learn_w=False, activation="erf") -> dict:
     """{Q11, Q12, ..., R11, ..., g1, ...: d/dt} for widths K, M: dQ_ij (i <= j), dR_in, dg_i, in
-    the symbols Q_ij, R_in, T_nm, g_i, tau, eta, b. Cost grows like K^2 (K + M)^2."""
-    m = models.get(model, "ode")
-    return dict(_general(m, validate.count("K", K), validate.count("M", M)))
+    the symbols Q_ij, R_in, T_nm, g_i, tau, eta, b. Cost grows like K^2 (K + M)^2.
+
+    ``full``: the general two-layer network (second layers w_i, v_n, output noise sigma, weight
+    decay kappa); ``learn_w`` adds dw_i (rate eta_w); ``activation``: erf or linear."""
+    net = models.Network(models.get(model, "ode"), models.activation(activation), bool(learn_w))
+    if learn_w and not full:
+        raise ParameterError("learn_w needs full=True (the general network's second layers)")
+    return dict(_general(net, validate.count("K", K), validate.count("M", M), bool(full)))
 
 
 @functools.lru_cache(maxsize=None)
-def _general_eps_g(fwd: models.Model, K: int, M: int):
-    return dynamics.eps_g(dynamics.GeneralSpace(fwd, K, M))
+def _general_eps_g(fwd: models.Network, K: int, M: int, full: bool):
+    return dynamics.eps_g(dynamics.GeneralSpace(fwd, K, M, full=full))
 
 
-def eps_g(model, K=None, M=None):
-    """eps_g = (1/2)[sum I2(y,y) + sum I2(h,h) - 2 sum I2(h,y)] (paper Eq. 7, 13).
+def eps_g(model, K=None, M=None, *, learn_w=False, full=False, activation="erf"):
+    """eps_g = (1/2) sum_pq c_p c_q I2(p, q), c = (-w, v) (paper Eq. 7, 13 for w = v = 1).
 
-    K None: the reduced form in (R, S, Q, C[, g]; K, tau), K symbolic. Else the general form
-    for widths K and M (M defaults to K) in Q_ij, R_in, T_nm[, g_i], tau.
+    K None: the reduced form in (R, S, Q, C[, g][, w]; K, tau), K symbolic (``learn_w``: with the
+    student's second layer w). Else the general form for widths K and M (M defaults to K) in
+    Q_ij, R_in, T_nm[, g_i], tau (``full``: and w_i, v_n; ``activation``: erf or linear).
     """
-    fwd = _forward(model)
     if K is None:
         if M is not None:
             raise ParameterError(f"M = {M!r} needs K (K = None is the reduced, symmetric eps_g)")
-        return objects.eps_g(fwd)
+        return objects.eps_g(_forward(model, learn_w))
     K = validate.count("K", K)
-    return _general_eps_g(fwd, K, K if M is None else validate.count("M", M))
+    fwd = models.Network(models.get(model, "forward"), models.activation(activation))
+    return _general_eps_g(fwd, K, K if M is None else validate.count("M", M), bool(full))
 
 
-def fixed_point(model) -> dict:
-    """{R, S, Q, C[, g]: expression in K, tau}: the symmetric fixed point at leading order in eta
-    (batch norm: the closure Q = 1/g^2)."""
-    return {str(k): v for k, v in _stored("fixed_point", _forward(model)).items()}
+def fixed_point(model, *, learn_w=False) -> dict:
+    """{R, S, Q, C[, g][, w]: expression in K, tau}: the symmetric fixed point at leading order in
+    eta (batch norm: the closure Q = 1/g^2; a learned second layer: w = 1, verified)."""
+    return {str(k): v for k, v in _stored("fixed_point", _forward(model, learn_w)).items()}
 
 
-def hessian(model) -> sp.Matrix:
+def hessian(model, *, learn_w=False) -> sp.Matrix:
     """d^2 eps_g / d Omega^2 at the fixed point, Omega = (R, S, Q, C), or (R, S, Q, g) with C = Q
-    substituted first for batch norm (the paper's construction); entries in K, tau."""
-    return sp.Matrix(_stored("hessian", _forward(model)))
+    substituted first for batch norm (the paper's construction), then w when it learns; entries
+    in K, tau."""
+    return sp.Matrix(_stored("hessian", _forward(model, learn_w)))
 
 
-def jacobian(model) -> sp.Matrix:
-    """d(eta^1 part of the reduced RHS)/d(R, S, Q, C[, g]) at the fixed point, per unit eta t;
-    batch norm at the family member Q = Q0 (entries in K, tau, Q0)."""
-    return sp.Matrix(_stored("jacobian", models.get(model, "ode")))
+def jacobian(model, *, learn_w=False) -> sp.Matrix:
+    """d(reduced flow)/d(R, S, Q, C[, g][, w]) at the fixed point, per unit eta t; batch norm at
+    the family member Q = Q0 (entries in K, tau, Q0; a learned w moves at rho = eta_w / eta)."""
+    return sp.Matrix(_stored("jacobian", _rule(model, learn_w)))
 
 
 def charpoly(model) -> dict:
@@ -120,22 +133,22 @@ def _pick_pair(what, names, entry):
     return [(valid.index(parts[0]), valid.index(parts[1]))]
 
 
-def _equations(what, model: models.Model, entry):
+def _equations(what, model: models.Network, entry):
     """(caption, [(key, lhs, rhs), ...]) of one object, restricted to ``entry`` if given."""
-    fwd = objects.forward(model)
+    fwd, lw = objects.forward(model), model.learn_w
     if what == "eps-g":
         if entry is not None:
             raise ParameterError(f"entry {entry!r} given, but eps-g is one equation "
                                  "(entry applies to hessian, jacobian, rhs, fixed-point)")
-        return f"Reduced generalization error, {fwd.name}", display.eps_g(eps_g(fwd.name))
+        return f"Reduced generalization error, {fwd.name}", display.eps_g(eps_g(fwd.name, learn_w=lw))
     if what in ("hessian", "jacobian"):
         if what == "hessian":
-            names, M, symbol = curvature.hessian_variables(fwd), hessian(fwd.name), "H"
-            pairs, caption = display.upper(4), (f"Hessian of eps_g at the fixed point, {fwd.name}, "
+            names, M, symbol = curvature.hessian_variables(fwd), hessian(fwd.name, learn_w=lw), "H"
+            pairs, caption = display.upper(len(names)), (f"Hessian of eps_g at the fixed point, {fwd.name}, "
                                                 f"Omega = ({_names(names)})"
                                                 + (" with C = Q" if fwd.normalized else ""))
         else:
-            names, M, symbol = symmetric.state(model), jacobian(model.name), "J"
+            names, M, symbol = symmetric.state(model), jacobian(model.name, learn_w=lw), "J"
             pairs, caption = display.nonzero(M), (f"Jacobian of the reduced {model.name} flow at the "
                                                   f"fixed point, per unit eta t"
                                                   + (", family member Q = Q0" if fwd.normalized else ""))
@@ -143,12 +156,12 @@ def _equations(what, model: models.Model, entry):
             pairs = _pick_pair(what, names, entry)
         return caption, display.matrix(symbol, names, M, pairs)
     if what == "rhs":
-        state, r = symmetric.state(model), reduced_rhs(model.name)
+        state, r = symmetric.state(model), reduced_rhs(model.name, learn_w=lw)
         caption = (f"Reduced ODEs, {model.name} update: dX/dt = eta [.]_(eta^1) "
                    "+ (eta^2 tau / b) [.]_(eta^2)")
         eqs = display.rhs(state, [r[str(s)] for s in state])
     else:
-        state, point = symmetric.state(fwd), fixed_point(fwd.name)
+        state, point = symmetric.state(fwd), fixed_point(fwd.name, learn_w=lw)
         caption = (f"Symmetric fixed point, {fwd.name}, leading order in eta"
                    + (", closure Q = 1/g^2" if fwd.normalized else ""))
         eqs = display.vector(state, [point[str(s)] for s in state])
@@ -159,14 +172,16 @@ def _equations(what, model: models.Model, entry):
     return caption, eqs
 
 
-def latex_block(what: str, model, entry=None) -> str:
+def latex_block(what: str, model, entry=None, *, learn_w=False) -> str:
     """One object as a LaTeX ``align*`` block (after a ``%`` comment naming it) that compiles in
     an ``article`` with ``amsmath``; long sums break across rows as in generated/*.tex.
 
     ``what``: hessian, rhs, fixed-point, eps-g, jacobian. ``entry``: "ROW,COLUMN" (state names)
-    for hessian and jacobian, one state name for rhs and fixed-point.
+    for hessian and jacobian, one state name for rhs and fixed-point. ``learn_w``: the symmetric
+    phase with a learned second layer (state adds w).
     """
     if what not in WHATS:
         raise ParameterError(f"WHAT must be one of {', '.join(WHATS)}; got {what!r}")
-    caption, eqs = _equations(what, models.get(model, WHATS[what]), entry)
+    net = models.Network(models.get(model, WHATS[what]), "erf", bool(learn_w))
+    caption, eqs = _equations(what, net, entry)
     return f"% {caption}\n" + latex.align([(lhs, rhs) for _, lhs, rhs in eqs])

@@ -38,8 +38,10 @@ p by c_p = v_p (teacher) or -w_p (student), the gradient of J_i carries w_i, and
     dw_i/dt  = eta_w sum_p c_p I2(h_i, p) - kappa w_i    (no eta_w^2 term: O(1/N^2) per step),
     eps_g    = (1/2) sum_pq c_p c_q I2(p, q)              (the noiseless teacher).
 
-With w = v = 1, sigma = kappa = 0 every expression is the soft committee machine's above, tree
-for tree (multiplying by 1 and adding 0 leave a SymPy expression unchanged).
+A space built with w = v = 1, sigma = kappa = 0 (the soft committee machine) gives the expressions
+above tree for tree (multiplying by 1 and adding 0 leave a SymPy expression unchanged), so the
+generated code of the paper's families does not move; the general expressions with those values
+substituted are equal to them (tests/test_network.py), not always identical as trees.
 """
 from __future__ import annotations
 
