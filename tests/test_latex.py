@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from symbn import derive, files, models
+from symbn import files, models
 from symbn.cli import main
 from symbn.symbolic import api
 
