@@ -8,18 +8,21 @@ the primed covariance of all pre-activations is
     C_ab = tau s_a s_b C_raw(a, b),   C_raw = [[Q, R], [R^T, T]],
 
 with s_i = g_i / sqrt(tau Q_ii) for batch norm, s_i = 1 for vanilla, s = 1 for
-teachers. With w_p = -1 (student p), +1 (teacher p):
+teachers. With c = (-w, v) (student p weighs -w_p, teacher p +v_p; ones for the soft committee
+machine), the activation's kernels (:mod:`symbn.numeric.activations`), P = 1 for the exact BN
+gradient (``project``) else 0:
 
-    E(i, z) = sum_p w_p I3(h_i, z, p)                       (K x (K+M), one I3 call)
-    F(i, j) = sum_pq w_p w_q I4(h_i, h_j, p, q)              (i <= j, p <= q doubled: one I4 call)
-    dR_in = eta [ s_i E(i, n) - kappa (R_in / Q_ii) E(i, i) ]
-    dQ_ij = eta [ (s_i/s_j) E(i, j) - kappa (Q_ij/Q_ii) E(i, i) + (i <-> j) ]
-            + (eta^2 tau / b) s_i s_j F(i, j)
-    dg_i  = eta E(i, i) / g_i                                  (batch norm only)
+    E(i, z) = sum_p c_p I3(h_i, z, p)                            (K x (K+M), one I3 call)
+    F(i, j) = sum_pq c_p c_q I4(h_i, h_j, p, q) + sigma^2 J2(h_i, h_j)   (i <= j, p <= q doubled: one I4 call)
+    dR_in = eta w_i [ s_i E(i, n) - P (R_in / Q_ii) E(i, i) ] - kappa R_in
+    dQ_ij = eta [ w_i (s_i/s_j) E(i, j) - P w_i (Q_ij/Q_ii) E(i, i) + (i <-> j) ]
+            + (eta^2 tau / b) w_i w_j s_i s_j F(i, j) - 2 kappa Q_ij
+    dg_i  = eta w_i E(i, i) / g_i                                     (batch norm only)
+    dw_i  = eta_w sum_p c_p I2(h_i, p) - kappa w_i                     (a learned second layer)
 
-The models (:mod:`symbn.models`) differ only in ``normalized`` (s_i) and ``project``
-(kappa = 1 for the exact BN gradient); there is one code path. The state vector is ordered as
-``dynamics.GeneralSpace.state()``: Q upper triangle row by row, R row by row, g.
+The models (:mod:`symbn.models`) differ only in ``normalized`` (s_i) and ``project`` (P); there
+is one code path. The state vector is ordered as ``dynamics.GeneralSpace.state()``: Q upper
+triangle row by row, R row by row, g, w.
 
 Cost of one evaluation: O(K (K+M)^2) for E, O(K^2 (K+M)^2 / 4) for F (I4
 symmetries i <-> j, p <-> q used); F is evaluated in chunks so memory stays
