@@ -8,7 +8,7 @@ Then, for vanilla seed 0 along its ODE, the unstable amplitude |P x(s)| e^{-lamb
 rest |(1 - P) x(s)| (x = state - fixed point, P the projector of plateau_length.unstable_projector),
 and the zero-eigenvalue eigenvector of the reduced vanilla Jacobian in (R, S, Q, C).
 
-Measured: 80 s (nice -n 10, 2 cores shared with another job).
+Measured: 80-87 s (nice -n 10, 2 cores shared with another job).
 """
 import time
 
@@ -35,10 +35,10 @@ def exits(model):
 
 t0 = time.perf_counter()
 models = ("vanilla", "bn-paper", "bn-exact")
-fmt = lambda a: " / ".join(f"{x:.1f}" for x in a)  # noqa: E731
+fmt = lambda a: " / ".join(f"{x:.1f}" for x in a)
 print("| model | linear prediction, seeds 0-7 | ODE | simulation | median simulation / ODE | median ODE / prediction |")
 print("|---|---|---|---|---|---|")
-for model, (pred, ode_exit, sim_exit) in zip(models, jobs.run(exits, [dict(model=m) for m in models])):
+for model, (pred, ode_exit, sim_exit) in zip(models, jobs.run(exits, [{"model": m} for m in models])):
     print(f"| {model} | {fmt(pred)} | {fmt(ode_exit)} | {fmt(sim_exit)} | {np.median(sim_exit / ode_exit):.2f} | "
           f"{np.median(ode_exit / pred):.2f} |")
 

@@ -15,7 +15,7 @@ t0 = time.perf_counter()
 rows = pl.plateau_table()
 print("| K, tau | model | median exit alpha (exited) | Q on the plateau | g on the plateau | Q g^2 (closure says 1) |")
 print("|---|---|---|---|---|---|")
-f = lambda x: "—" if not np.isfinite(x) else f"{x:#.3g}"  # noqa: E731
+f = lambda x: "—" if not np.isfinite(x) else f"{x:#.3g}"
 for r in rows:
     ex = "never" if not np.isfinite(r["exit_median"]) else f"{r['exit_median']:.0f}"
     print(f"| {r['K']}, {r['tau']:g} | {r['model']} | {ex} ({r['exited']}/{len(r['exits'])}) | {f(r['Q'])} | "

@@ -21,7 +21,7 @@ models = ("vanilla", "bn-exact", "bn-paper")
 keys = [(K, tau, m) for K, tau in FIG3_PANELS for m in models]
 trs = dict(zip(keys, jobs.run(symbn.simulate, [dict(model=m, K=K, tau=tau, **FIG3) for K, tau, m in keys],
                               cost=[K for K, _, _ in keys])))
-fmt = lambda x: "never" if not np.isfinite(x) else f"{x:,.0f}"  # noqa: E731
+fmt = lambda x: "never" if not np.isfinite(x) else f"{x:,.0f}"
 print("| panel | eps_g* | " + " | ".join(f"{m} exit: median [10 %, 90 %] (exited)" for m in models) + " |")
 print("|---|---|" + "---|" * len(models))
 for K, tau in FIG3_PANELS:

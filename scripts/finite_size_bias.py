@@ -5,7 +5,7 @@ initial state), +- N x its standard error, at alpha = 2, 5, 10, 20. K = M = 2, t
 b = 1, 300 seeds of base seed 7, order sampler, population normaliser (the ODEs' normaliser);
 ODE at rtol = 1e-6, atol = 1e-9 as in tests/test_ode_vs_sim.py. One job per (model, N).
 
-Measured: 211 s (nice -n 10, 2 cores shared with another job).
+Measured: 211 and 288 s (nice -n 10, 2 cores shared with another job).
 """
 import time
 
@@ -29,7 +29,7 @@ def bias(model, N):
 
 t0 = time.perf_counter()
 keys = [(m, N) for m in ("vanilla", "bn-exact") for N in (250, 500, 1000, 2000)]
-res = jobs.run(bias, [dict(model=m, N=N) for m, N in keys], cost=[N for _, N in keys], label="bias")
+res = jobs.run(bias, [{"model": m, "N": N} for m, N in keys], cost=[N for _, N in keys], label="bias")
 print("| model | N | " + " | ".join(f"alpha = {a:g}" for a in TIMES[1:]) + " |")
 print("|---|---|" + "---|" * (TIMES.size - 1))
 for (m, N), (mean, se) in zip(keys, res):
