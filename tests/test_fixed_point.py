@@ -38,7 +38,7 @@ def test_saad_solla_at_tau_one():
     np.testing.assert_allclose(S, R, rtol=0)
 
 
-def test_closed_forms_of_design_notes(family):
+def test_closed_forms_of_the_paper_section_3_2(family):
     K, tau = sy.K, sy.tau
     u = K + (K - 1) * tau
     van, bnp = family("vanilla")["point"], family("bn")["point"]

@@ -9,7 +9,7 @@ d_s(t) = eps_g^sim_s(t) - eps_g^ODE_s(t) carries no initial-condition variance. 
 with se = std_s(d) / sqrt(S) at t = 1, 3, 10, 20 (t = alpha = steps / N).
 
 * Z = 4: 16 (run, time) comparisons, two-sided normal tail 6e-5 each; the seeds are
-  fixed, so the test is deterministic (measured max |z| = 1.4 for this seed set).
+  fixed, so the test is deterministic (measured max |z| = 1.9 for this seed set).
 * C eps_g / N: the ODE is the N -> infinity limit; the simulation's mean differs by
   O(1/N) (e.g. E|xi|^2 over the complement of span{J, B} is (N - K - M) tau, and the
   noise averages through the nonlinear update). Measured (docs/simulation.md; K = M = 2,
@@ -86,7 +86,7 @@ def test_simulation_mean_follows_the_ode(name):
     assert np.allclose(tr.eps_g[:, 0], E[:, 0], rtol=1e-12, atol=0)   # same initial states
     ratio, z = excess(tr, E)
     assert np.all(ratio <= 1.0), f"{name}: z = {np.round(z, 2)}, ratio = {np.round(ratio, 2)}"
-    assert np.max(np.abs(z)) < 2.5          # what this seed set gives (max 1.4); a regression guard
+    assert np.max(np.abs(z)) < 2.5          # what this seed set gives (max 1.9); a regression guard
     # the runs move: eps_g falls by a factor > 4 from t = 0 to t = 20 on every seed (> 18 except at
     # tau = 2.5, which reaches its plateau by t = 10), so the times probe the dynamics
     assert np.all(E[:, -1] < 0.25 * E[:, 0])

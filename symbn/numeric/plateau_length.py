@@ -14,7 +14,7 @@ degenerate for K >= 3) grows from d0 = |P x(0)|. Definitions used here, per seed
 * d0 = |P (y(0) - y*)|, P the spectral projector of the finite-difference full-ODE Jacobian
   (:func:`escape.full_jacobian`) on the eigenvalues within 1e-3 lambda of lambda;
 * d_exit = eps exp(lambda s_exit): s_exit is the time the eta^1 ODE needs from
-  y* + eps P x(0)/d0 to the exit eps_g < eps_g*/2 (the rule of :func:`simulate.plateau`),
+  y* + eps P x(0)/d0 to the exit eps_g < eps_g*/2 (the rule of :func:`symbn.numeric.plateau.plateau`),
   so d_exit is where a pure exponential started at y* would have to stand to exit with the
   nonlinear flow (independent of eps for eps -> 0; eps = 1e-3, errors O(eps));
 * predicted alpha_exit = ln(d_exit / d0) / (eta lambda)  (:func:`escape.plateau_length`).
