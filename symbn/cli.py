@@ -7,14 +7,14 @@ import os
 import sys
 
 # One module per subcommand in symbn/commands/.
-COMMANDS = ("derive", "spectrum", "figures", "ode", "simulate", "escape", "latex")
+COMMANDS = ("derive", "spectrum", "figures", "ode", "simulate", "escape", "learning-rate", "latex")
 
 
 def parser():
     p = argparse.ArgumentParser(prog="symbn", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"symbn.commands.{name}").register(sub)
+        importlib.import_module(f"symbn.commands.{name.replace('-', '_')}").register(sub)
     return p
 
 
