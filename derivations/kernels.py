@@ -1,5 +1,5 @@
 """Recipe: the Gaussian-average kernels I2, I3, I4, J2 of each activation (erf -> kernels.py,
-any other -> kernels_<name>.py)."""
+any other -> kernels_<name>.py); a kernel without closed form (relu's I4) is left out."""
 import sympy as sp
 
 from symbn import models
@@ -22,8 +22,12 @@ def build():
     args["J2"] = args["I2"]
     out = {}
     for activation, kernels in integrals.KERNELS.items():
-        functions = [codegen.Function(name, tuple(args[name]), getattr(kernels, name)(*args[name]),
-                                      getattr(kernels, name).__doc__) for name in ("I2", "I3", "I4", "J2")]
+        functions = []
+        for name in ("I2", "I3", "I4", "J2"):
+            kernel = getattr(kernels, name)
+            if isinstance(kernel, integrals.NoClosedForm):      # relu's I4: numeric only
+                continue
+            functions.append(codegen.Function(name, tuple(args[name]), kernel(*args[name]), kernel.__doc__))
         doc = (f"Gaussian averages of {models.ACTIVATIONS[activation]}.\n"
                "Arguments: covariance entries (variances first, then the upper triangle row by row); "
                "they broadcast.")

@@ -27,7 +27,7 @@ _API = {"fixed_point": "symbn.numeric.symmetric", "eps_g_star": "symbn.numeric.s
         "plateau_exits": ("symbn.numeric.plateau", "exits"),
         "escape_rate": "symbn.numeric.escape", "plateau_Q0": "symbn.numeric.escape",
         "effective_learning_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
-        "ParameterError": "symbn.errors"}
+        "ParameterError": "symbn.errors", "kernels": "symbn.numeric.activations"}
 _MODULES = ("models", "symbolic", "figures")
 __all__ = sorted(_API) + list(_MODULES)
 

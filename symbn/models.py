@@ -102,6 +102,7 @@ def get(name, scope: str | None = None) -> Model:
 ACTIVATIONS = {
     "erf": "phi(x) = erf(x / sqrt 2), the paper's (Saad & Solla 1995)",
     "linear": "phi(x) = x, a linear network (every Gaussian average is polynomial in the covariances)",
+    "relu": "phi(x) = max(0, x), phi' = Heaviside with phi'(0) = 0 (I4 numeric: a one-dimensional integral)",
 }
 """Activations phi, the same for teacher and student. Each layer supplies their Gaussian averages
 I2, I3, I4 and J2 (symbn.symbolic.integrals, symbn.generated kernels, symbn.numeric.activations)."""

@@ -28,7 +28,7 @@ from symbn.generated import kernels, kernels_linear
 from symbn.symbolic import integrals
 
 GENERATED = {"erf": kernels, "linear": kernels_linear}
-assert set(GENERATED) == set(integrals.KERNELS)
+assert set(GENERATED) == set(integrals.KERNELS) - {"relu"}     # relu (kinks, no closed I4): test_relu.py
 
 
 def identity(z):

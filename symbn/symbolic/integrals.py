@@ -10,10 +10,21 @@ formula covers every index pattern. An activation supplies four (:data:`KERNELS`
 
 erf: phi(x) = erf(x / sqrt 2) (Saad & Solla 1995; Biehl & Schwarze 1995).
 linear: phi(x) = x; every average is a polynomial in the covariances (Isserlis).
+relu: phi(x) = max(0, x), phi' = H (Heaviside). I2 is the arc-cosine kernel, J2 the bivariate
+orthant probability (Sheppard), I3 follows from Stein's lemma; I4 = <H(u) H(v) relu(w) relu(z)>
+needs the four-variate orthant probability, which has no elementary closed form: it is
+:class:`NoClosedForm` here and numeric in :mod:`symbn.numeric.relu`.
+
+Every relu form is written with s_ij = sqrt(Cii Cjj - Cij^2) = sqrt((g - Cij)(g + Cij)),
+g = sqrt(Cii Cjj), and asin(rho_ij) = atan2(Cij, s_ij): continuous up to rho = +-1 (a repeated
+argument) in floats too, where each factor of s_ij is >= 0 whenever |Cij| <= g (no square root of
+a negative round-off, no 0/0).
 """
 from typing import NamedTuple
 
 import sympy as sp
+
+from symbn.errors import ParameterError
 
 
 def I2(c11, c22, c12):
@@ -68,8 +79,58 @@ def linear_J2(c11, c22, c12):
     return sp.Integer(1)
 
 
+def _sine(cii, cjj, cij):
+    """s_ij = sqrt(Cii Cjj - Cij^2), factored so that float round-off at rho = +-1 gives 0."""
+    g = sp.sqrt(cii * cjj)
+    return sp.sqrt((g - cij) * (g + cij))
+
+
+def relu_I2(c11, c22, c12):
+    """<relu(u) relu(v)> = (s12 + C12 (pi/2 + asin rho)) / (2 pi), s12 = sqrt(C11 C22 - C12^2).
+
+    The arc-cosine kernel sqrt(C11 C22) (sin t + (pi - t) cos t) / (2 pi), t = arccos(rho)
+    (Cho & Saul 2009); at u = v it is <relu(u)^2> = C11/2.
+    """
+    s = _sine(c11, c22, c12)
+    return (s + c12 * (sp.pi / 2 + sp.atan2(c12, s))) / (2 * sp.pi)
+
+
+def relu_J2(c11, c22, c12):
+    """<H(u) H(v)> = 1/4 + asin(rho)/(2 pi) = 1/4 + atan2(C12, s12)/(2 pi) (Sheppard)."""
+    return sp.Rational(1, 4) + sp.atan2(c12, _sine(c11, c22, c12)) / (2 * sp.pi)
+
+
+def relu_I3(c11, c22, c33, c12, c13, c23):
+    """<H(u) v relu(w)> = C12 s13 / (2 pi C11) + C23 J2(C11, C33, C13), s13 = sqrt(C11 C33 - C13^2).
+
+    Stein's lemma on v: C12 <delta(u) relu(w)> + C23 <H(u) H(w)>, and
+    <delta(u) relu(w)> = p_u(0) <relu(w) | u = 0> = s13 / (2 pi C11).
+    """
+    return c12 * _sine(c11, c33, c13) / (2 * sp.pi * c11) + c23 * relu_J2(c11, c33, c13)
+
+
+class NoClosedForm:
+    """A kernel that exists only numerically: the symbolic side cannot use it, and calling it
+    raises :class:`symbn.errors.ParameterError` saying where the numeric one is."""
+
+    def __init__(self, name, activation, numeric):
+        self.name, self.activation, self.numeric = name, activation, numeric
+        self.__doc__ = f"{name} of {activation}: no closed form (numeric: {numeric})."
+
+    def __call__(self, *entries):
+        raise ParameterError(
+            f"{self.name} of the {self.activation} activation has no closed form, so the symbolic "
+            f"equations that need it (the eta^2 term of dQ/dt) do not exist for {self.activation}; "
+            f"use the numeric ODE (symbn.integrate(..., activation={self.activation!r}), kernel "
+            f"{self.numeric})")
+
+    def __repr__(self):
+        return f"NoClosedForm({self.name!r}, {self.activation!r})"
+
+
 class Kernels(NamedTuple):
-    """The four Gaussian averages of one activation (see the module docstring)."""
+    """The four Gaussian averages of one activation (see the module docstring); a field may be a
+    :class:`NoClosedForm` (relu's I4)."""
 
     I2: object
     I3: object
@@ -77,7 +138,8 @@ class Kernels(NamedTuple):
     J2: object
 
 
-KERNELS = {"erf": Kernels(I2, I3, I4, J2), "linear": Kernels(linear_I2, linear_I3, linear_I4, linear_J2)}
+KERNELS = {"erf": Kernels(I2, I3, I4, J2), "linear": Kernels(linear_I2, linear_I3, linear_I4, linear_J2),
+           "relu": Kernels(relu_I2, relu_I3, NoClosedForm("I4", "relu", "symbn.numeric.relu.I4"), relu_J2)}
 """activation name (:data:`symbn.models.ACTIVATIONS`) -> its kernels."""
 
 
