@@ -23,10 +23,11 @@ with a_ij, b_i = cov(x_i, x_j | x_k), cov(x_i, x_a | x_k) (unit variances) and m
 multiple correlation of x_a on the others (1 - m_a = det R / det R_{-a}); atan2(N_k, X_k) is the
 arcsine of the partial correlation of (x_i, x_j) given (x_a(t), x_k). The integrand is even in t
 and its singularities (zeros of principal minors along the path) lie at |t| >= t_c = m_a^(-1/2);
-a is the variable that makes t_c largest. Quadrature: Gauss-Legendre with N1 = 10 nodes on
-[0, 1/2]; on [1/2, 1] the map 1 - t = delta (e^s - 1) (delta = t_c - 1), which sends every
-singularity beyond t_c to Im s = pi, and Gauss-Legendre in s with 8-40 nodes (8 + 1.2 x the
-length of the s range, measured). Checked against 40-digit mpmath quadrature along Plackett's
+a is the variable that makes t_c largest. Quadrature, by delta = t_c - 1: none if x_a is
+independent of the others (an exactly repeated argument's stand-in); Gauss-Legendre on [0, 1]
+with 8 nodes for delta >= 1, 12 for delta >= 1/2 (<= 2e-15 measured); otherwise N1 = 10 nodes on
+[0, 1/2] and, on [1/2, 1], the map 1 - t = delta (e^s - 1), which sends every singularity beyond
+t_c to Im s = pi, with Gauss-Legendre in s on 8-40 nodes (8 + 1.2 x the length of the s range). Checked against 40-digit mpmath quadrature along Plackett's
 other path (from the identity): <= 1e-15 for well-conditioned R, <= 3e-11 down to
 lambda_min(R) ~ 1e-13 (nearly equal pairs), where the inputs' round-off dominates.
 """
@@ -69,9 +70,16 @@ def wedge(x, y):
     return np.sqrt(xx * dot(r, r))
 
 
+def atan2(y, x):
+    """atan2(y, x) for x >= 0 as atan(y / x) (half the cost of numpy's arctan2), 0 at y = x = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.arctan(y / x)
+    return np.where(np.isnan(out), 0.0, out)
+
+
 def asin_corr(x, y):
     """asin of the correlation of x.g and y.g, continuous up to (anti)parallel x, y; 0 if one is 0."""
-    return np.arctan2(dot(x, y), wedge(x, y))
+    return atan2(dot(x, y), wedge(x, y))
 
 
 def p2(x, y):
@@ -102,13 +110,18 @@ _DOUBLE = np.array([[_PAIR[tuple(m2 for m2 in _OTHERS[a] if m2 != m)] for m in _
 _REST = _OTHERS                                                                  # m = the fourth
 
 
-def _freedom(U):
+def cofactors(U):
+    """The cofactor matrix of U (n, 4, 4): row a is the normal n_a to the other three rows, with
+    n_a . u_b = det U [a = b]; for C = U U^T, adj(C) = cof cof^T, so the partial correlation of
+    x_a, x_b given the other two is -cos(n_a, n_b)."""
+    return (_det3(U[:, _CO_ROWS, _CO_COLS]) * _CO_SIGN).reshape(U.shape[0], 4, 4)
+
+
+def _freedom(U, cof):
     """1 - m_a for each a (n, 4): the squared residual of u_a on the other three unit vectors,
     det R / det R_{-a}, capped by its upper bounds (the residuals on each pair {k, l},
     det R_{akl} / det R_{kl}, and on each single u_k, 1 - rho_ak^2) so that round-off in a nearly
     singular R never hides a nearby singularity."""
-    n = U.shape[0]
-    cof = (_det3(U[:, _CO_ROWS, _CO_COLS]) * _CO_SIGN).reshape(n, 4, 4)
     det = dot(U[:, 0], cof[:, 0])                              # det U; det R = det U^2
     minor = dot(cof, cof)                                      # det R_{-m}
     sin2 = wedge(U[:, _PI], U[:, _PJ]) ** 2                    # 1 - rho^2 of the 6 pairs
@@ -117,7 +130,7 @@ def _freedom(U):
     double = minor[:, _REST] / np.where(sin2 > 0, sin2, np.inf)[:, _DOUBLE]
     out = np.minimum(out, np.min(np.where(sin2[:, _DOUBLE] > 0, double, 1.0), axis=2))
     out = np.minimum(out, np.min(sin2[:, _SINGLE], axis=2))
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(out, 0.0, 1.0), minor
 
 
 def _legendre(n, lo, hi):
@@ -127,13 +140,18 @@ def _legendre(n, lo, hi):
 
 _LOW = _legendre(N1, 0.0, 0.5)
 _HIGH = {n: _legendre(n, 0.0, 1.0) for n in N2}
+_PLAIN = {1.0: _legendre(8, 0.0, 1.0), 0.5: _legendre(12, 0.0, 1.0)}   # delta >= 1, >= 1/2: one rule
 _PERM = np.array([list(_OTHERS[a]) + [a] for a in range(4)])                    # a last
 _K, _I, _J = np.array([0, 1, 2]), np.array([1, 0, 0]), np.array([2, 2, 1])      # terms k, {i, j}
 
 
 def _nodes(delta, n2):
     """(1 - t, weights) on [0, 1] for elements whose nearest singularity is t_c = 1 + delta:
-    fixed on [0, 1/2]; 1 - t = delta (e^s - 1) on [1/2, 1] (n2 nodes); shape (n, N1 + n2)."""
+    fixed on [0, 1/2]; 1 - t = delta (e^s - 1) on [1/2, 1] (n2 nodes); shape (n, N1 + n2).
+    n2 = 0 or -1: Gauss-Legendre on [0, 1] with 8 or 12 nodes (delta >= 1 or >= 1/2)."""
+    if n2 <= 0:
+        x, w = _PLAIN[1.0 if n2 == 0 else 0.5]
+        return np.broadcast_to(1.0 - x, (len(delta), x.size)), np.broadcast_to(w, (len(delta), x.size))
     span = np.log((0.5 + delta) / delta)             # the s range
     x, w = _HIGH[n2] if n2 in _HIGH else _legendre(n2, 0.0, 1.0)
     s = x[None, :] * span[:, None]
@@ -143,14 +161,15 @@ def _nodes(delta, n2):
     return u, wt
 
 
-def p4(U, a=None, n2=None):
+def p4(U, a=None, n2=None, cof=None):
     """P(x > 0) for unit Gram vectors U (n, 4, 4) (rows; the correlation matrix is U U^T).
 
-    ``a`` (n,) forces the path's variable and ``n2`` the node count on [1/2, 1] (for checks)."""
+    ``cof``: :func:`cofactors` of U if already computed; ``a`` (n,) forces the path's variable and
+    ``n2`` the node count on [1/2, 1] (for checks)."""
     n = U.shape[0]
-    free = _freedom(U)
+    free, minor = _freedom(U, cofactors(U) if cof is None else cof)
     a = np.argmax(free, axis=1) if a is None else np.broadcast_to(a, (n,))
-    om = free[np.arange(n), a]
+    om, d3 = free[np.arange(n), a], minor[np.arange(n), a]       # 1 - m_a, det R_{-a}
     U = np.take_along_axis(U, _PERM[a][:, :, None], axis=1)
     ua, uk = U[:, 3], U[:, _K]                                   # (n, 4), (n, 3, 4)
     rho = dot(ua[:, None], uk)                                   # rho_ak (n, 3)
@@ -158,17 +177,19 @@ def p4(U, a=None, n2=None):
     pi_ = U[:, _I] - dot(U[:, _I], uk)[..., None] * uk
     pj_ = U[:, _J] - dot(U[:, _J], uk)[..., None] * uk
     sin2, aij, bb = dot(pa, pa), dot(pi_, pj_), dot(pi_, pa) * dot(pj_, pa)
-    m3 = U[:, :3]
-    d3 = sum(_det3(m3[:, :, [c for c in range(4) if c != drop]]) ** 2 for drop in range(4))  # det R_{-a}
-    base = p3(m3) / 2 + np.sum(np.arctan2(rho, np.sqrt(sin2)), axis=1) / (8 * np.pi)
+    base = p3(U[:, :3]) / 2 + np.sum(atan2(rho, np.sqrt(sin2)), axis=1) / (8 * np.pi)
     root = np.sqrt(1.0 - om)
     with np.errstate(divide="ignore"):
         delta = np.clip(om / (root * (1.0 + root)), DELTA_MIN, DELTA_MAX)   # t_c - 1
     need = 8 + 1.2 * np.log((0.5 + delta) / delta)
-    count = np.asarray(N2)[np.minimum(np.searchsorted(N2, need), len(N2) - 1)] if n2 is None \
-        else np.full(n, n2)
+    if n2 is None:
+        count = np.asarray(N2)[np.minimum(np.searchsorted(N2, need), len(N2) - 1)]
+        count = np.where(delta >= 1.0, 0, np.where(delta >= 0.5, -1, count))
+        count[om >= 1.0] = -2                         # x_a independent of the others: no integral
+    else:
+        count = np.full(n, n2)
     integral = np.zeros(n)
-    for m in np.unique(count):
+    for m in np.unique(count[count > -2]):
         sel = np.flatnonzero(count == m)
         u, wt = _nodes(delta[sel], m)
         low = (u * (2.0 - u))[:, None, :]                       # 1 - t^2 without cancellation
@@ -176,6 +197,6 @@ def p4(U, a=None, n2=None):
         r2 = low + tau * sin2[sel, :, None]                     # 1 - t^2 rho_ak^2
         N = aij[sel, :, None] * r2 - tau * bb[sel, :, None]
         X = np.sqrt(d3[sel, None, None] * (low + tau * om[sel, None, None]) * r2)
-        f = np.sum(rho[sel, :, None] / np.sqrt(r2) * np.arctan2(N, X), axis=1)
+        f = np.sum(rho[sel, :, None] / np.sqrt(r2) * atan2(N, X), axis=1)
         integral[sel] = np.sum(wt * f, axis=1)
     return base + integral / (4 * np.pi**2)

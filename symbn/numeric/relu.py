@@ -13,10 +13,12 @@ reduces it to orthant probabilities:
     M = C_pq P4(C) + sum_{k != q} sum_{j != k} C_pk / sqrt(2 pi C_kk)
                        * C^k_qj / sqrt(2 pi C^k_jj) * P2(C^{kj})
 
-(C^k: covariance given x_k = 0; C^{kj}: of the remaining pair given x_k = x_j = 0). With the rows
-l_m of a Cholesky factor (x_m = l_m . g), C_pk / sqrt(C_kk) = l_p . u_k and
-C^k_qj / sqrt(C^k_jj) = l^k_q . u^k_j are projections on unit vectors, P2 = 1/4 + asin/(2 pi), and
-P4 is the one-dimensional Plackett integral of :mod:`symbn.numeric.orthant`.
+(C^k: covariance given x_k = 0; C^{kj}: of the remaining pair {a, b} given x_k = x_j = 0). With
+the rows l_m of a Cholesky factor (x_m = l_m . g), C_pk / sqrt(C_kk) = l_p . u_k and
+C^k_qj / sqrt(C^k_jj) = l^k_q . u^k_j are projections on unit vectors (l^k: projected off u_k),
+P2(C^{kj}) = 1/4 + asin(r)/(2 pi) with the partial correlation r = -cos(n_a, n_b) of the cofactor
+rows n (normals to the other three l's; adj(C) = cof cof^T), and P4 is the one-dimensional
+Plackett integral of :mod:`symbn.numeric.orthant`.
 
 Repeated arguments. A pair with correlation exactly +1 (x_b = lambda x_a) has H(x_a) H(x_b) = H(x_a):
 the redundant Heaviside is dropped by replacing x_b with an independent N(0, 1) (a factor 2), and a
@@ -33,13 +35,18 @@ indefinite; correlations up to 1 + 1e-6 in modulus (the ODE's domain slack,
 matrix down to -1e-6 are set to 0 (a positive semidefinite matrix within 1e-6). Anything further
 from a covariance matrix raises :class:`symbn.errors.ParameterError`, never returns NaN.
 
-Accuracy of I4 (tests/test_relu.py): <= 1e-12 absolute against an independent 2-d quadrature for
-well-conditioned covariances; near the boundary of the positive semidefinite cone the kernel's own
-condition number dominates (the value moves by ~ 1e-16 / sqrt(lambda_min) when an entry moves by
-one ulp), still <= 1e-10 for lambda_min(correlation) >= 1e-11; exactly repeated arguments are
-exact reductions. Cost (2 cores shared, numpy 2.4): ~25 us per element for large calls
-(K = M = 10: 55 x 210 elements, ~0.3 s per call), ~1.5 ms per call at K = M = 2 (3 x 10 elements,
-call overhead); see the README's speed table.
+Accuracy of I4 (tests/test_relu.py): <= 1e-12 absolute against an independent 2-d quadrature and
+mpmath for every index pattern; near the boundary of the positive semidefinite cone the kernel's
+own condition number dominates (the value moves by ~ 1e-16 / sqrt(lambda_min) when an entry moves
+by one ulp): <= 1e-10 measured down to lambda_min(correlation) ~ 1e-12 (nearly equal pairs, two
+pairs, triples, rank 2 and rank 3 structures), ~3e-10 at 1e-16; exactly repeated arguments are
+exact reductions.
+
+Cost of I4 (min of 9 calls with the argument shapes of symbn.numeric.ode.System.F, on 2 shared
+cores under load 3-4, numpy 2.4): at the ODE's sizes, K = M = 2 (3 x 10 elements per call) 1.7-1.9 ms per call (~60 us per element,
+mostly numpy call overhead); K = M = 10 (55 x 210 = 11550 elements) 66-84 ms per call (6-7 us per
+element); 8.4 us per element for large calls with four distinct arguments (P4 ~3.5 us of it, whose
+cost is dominated by arctan). The vanilla ODE at K = M = 2, eta = 0.5, t = 0..200 takes 2.9 s.
 """
 from __future__ import annotations
 
@@ -50,7 +57,6 @@ from symbn.generated import kernels_relu
 from symbn.numeric import orthant
 
 SLACK = 1e-6            # accepted excess of a correlation over 1 / pivot^2 below 0 (round-off)
-_PAIRS = [(a, b) for a in range(4) for b in range(a + 1, 4)]
 
 
 def phi(x):
@@ -138,9 +144,10 @@ def I4(c11, c22, c33, c44, c12, c13, c14, c23, c24, c34):
     P4 by a one-dimensional integral; repeated arguments reduced exactly)."""
     e = _arrays("I4", (c11, c22, c33, c44, c12, c13, c14, c23, c24, c34), 4)
     shape = e[0].shape
-    diag = [x.ravel() for x in e[:4]]
-    off = [_clip("I4", diag[a], diag[b], c.ravel()) for (a, b), c in zip(_PAIRS, e[4:])]
-    C, factor, p = _reduce(_square(diag, off))
+    C = _square([x.ravel() for x in e[:4]], [x.ravel() for x in e[4:]])
+    d = np.diagonal(C, axis1=1, axis2=2)
+    C = _clip("I4", d[:, :, None], d[:, None, :], C)
+    C, factor, p = _reduce(C)
     out = np.zeros(C.shape[0])
     live = np.flatnonzero(factor)
     if live.size:
@@ -179,23 +186,28 @@ def _reduce(C):
 
 
 _ROW, _COL = np.triu_indices(4, 1)
-_KJ = [(k, j) for k in range(3) for j in range(4) if j != k]           # 9 (k != q = 3, j != k)
-_KS, _JS = np.array(_KJ).T
-_AS, _BS = np.array([[m for m in range(4) if m not in kj] for kj in _KJ]).T
+_PAIR_OF = np.zeros((4, 4), dtype=int)                                # conditioning pair {k, j} -> 0..5
+_PAIR_OF[_ROW, _COL] = _PAIR_OF[_COL, _ROW] = np.arange(6)
+_CA, _CB = np.array([[m for m in range(4) if m not in (k, j)] for k, j in zip(_ROW, _COL)]).T   # complements
+_J = np.array([[j for j in range(4) if j != k] for k in range(3)])   # j != k for k = 0, 1, 2 (k != q = 3)
 
 
 def moment(C, p):
-    """E[1{x > 0} x_p x_3] for x ~ N(0, C), C (n, 4, 4) positive semidefinite, p (n,) in 0..3."""
+    """E[1{x > 0} x_p x_3] for x ~ N(0, C), C (n, 4, 4) positive semidefinite, p (n,) in 0..3.
+
+    The Stein terms need, for k != 3 and j != k: c1 = l_p . u_k, c2 = l^k_3 . u^k_j (l^k: rows
+    projected off u_k) and P2 of the complementary pair {a, b} given x_k = x_j = 0, whose
+    partial correlation is -cos(n_a, n_b) with n the cofactor rows (:func:`orthant.cofactors`).
+    """
     L, U = _check_psd("I4", C)
     rows = np.arange(C.shape[0])
+    cof = orthant.cofactors(U)
     uk = U[:, :3]                                                     # (n, 3, 4), k = 0, 1, 2
     Lk = L[:, None] - orthant.dot(L[:, None], uk[:, :, None])[..., None] * uk[:, :, None]  # given x_k = 0
-    c1 = orthant.dot(L[rows, p][:, None], uk)[:, _KS]                 # C_pk / sqrt(C_kk)   (n, 9)
-    lj = Lk[:, _KS, _JS]
-    norm = np.sqrt(orthant.dot(lj, lj))
-    uj = lj / np.where(norm > 0, norm, np.inf)[..., None]             # 0 for an exactly dependent pair
-    c2 = orthant.dot(Lk[:, _KS, 3], uj)                               # C^k_qj / sqrt(C^k_jj)
-    la = Lk[:, _KS, _AS] - orthant.dot(Lk[:, _KS, _AS], uj)[..., None] * uj
-    lb = Lk[:, _KS, _BS] - orthant.dot(Lk[:, _KS, _BS], uj)[..., None] * uj
-    stein = np.sum(c1 * c2 * orthant.p2(la, lb), axis=1) / (2 * np.pi)
-    return C[rows, p, 3] * orthant.p4(U) + stein
+    c1 = orthant.dot(L[rows, p][:, None], uk)                         # C_pk / sqrt(C_kk)    (n, 3)
+    norm = np.sqrt(orthant.dot(Lk, Lk))                               # sqrt(C^k_jj)          (n, 3, 4)
+    c2 = orthant.dot(Lk[:, :, 3:], Lk) / np.where(norm > 0, norm, np.inf)   # C^k_3j / sqrt(C^k_jj)
+    p2 = 0.25 - orthant.asin_corr(cof[:, _CA], cof[:, _CB]) / (2 * np.pi)   # (n, 6) by pair {k, j}
+    inner = np.sum(np.take_along_axis(c2, _J[None], 2) * p2[:, _PAIR_OF[np.arange(3)[:, None], _J]], axis=2)
+    stein = np.sum(c1 * inner, axis=1) / (2 * np.pi)
+    return C[rows, p, 3] * orthant.p4(U, cof=cof) + stein
