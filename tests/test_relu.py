@@ -208,6 +208,65 @@ def test_I4_near_singular(structure):
         assert relu.I4(*entries((0, 1, 2, 3), C)) == pytest.approx(moment_ref(C, [0, 0, 1, 1]), abs=1e-10, rel=0)
 
 
+def plackett_reference(R, dps=40):
+    """P4 by mpmath quadrature along Plackett's original path R(t) = (1 - t) I + t R (six terms,
+    base 1/16): a different path and base from symbn.numeric.orthant. 15-50 s per matrix, so its
+    values for the table below are stored, not recomputed."""
+    with mpmath.workdps(dps):
+        R = mpmath.matrix([[mpmath.mpf(float(R[i][j])) for j in range(4)] for i in range(4)])
+        pairs = list(itertools.combinations(range(4), 2))
+
+        def integrand(t):
+            Rt = mpmath.matrix(4, 4)
+            for a in range(4):
+                for b in range(4):
+                    Rt[a, b] = 1 if a == b else t * R[a, b]
+            total = 0
+            for i, j in pairs:
+                k, m = [x for x in range(4) if x not in (i, j)]
+                P = mpmath.matrix([[Rt[a, b] for b in (i, j, k, m)] for a in (i, j, k, m)]) ** -1
+                r = max(-1, min(1, -P[2, 3] / mpmath.sqrt(P[2, 2] * P[3, 3])))
+                total += R[i, j] / mpmath.sqrt(1 - (t * R[i, j]) ** 2) * mpmath.asin(r)
+            return total
+
+        value = mpmath.quad(integrand, [0, 0.5, 0.9, 0.99, 0.999, 1])
+        return float(mpmath.mpf(1) / 16 + sum(mpmath.asin(R[i, j]) for i, j in pairs) / (8 * mpmath.pi)
+                     + value / (4 * mpmath.pi**2))
+
+
+# Correlations (upper triangle, exact doubles) with lambda_min 1e-13 .. 3e-13 (rank 3, rank 2,
+# rank 1, two pairs, a pair, a triple, a three-variable dependency) and plackett_reference(R, 40).
+P4_TABLE = [
+    (["-0x1.63b843983d618p-1", "-0x1.ce90b8ad9ea73p-1", "-0x1.1d4ff0f0b3fa2p-1", "0x1.d52d070d1b19ep-1",
+      "0x1.f5b39ffe9296bp-1", "0x1.a348452bcb2eep-1"], 0.06457638079436497),
+    (["0x1.e863df04d0517p-1", "-0x1.55876b8d62a62p-1", "-0x1.e986df3c67e3bp-1", "-0x1.a690a906d5302p-2",
+      "-0x1.fffc53ebbe4c5p-1", "0x1.ad89085514597p-2"], 2.060005493709518e-14),
+    (["0x1.fffffffffc978p-1", "-0x1.fffffffff7f74p-1", "0x1.fffffffff8a71p-1", "-0x1.fffffffff8b6fp-1",
+      "0x1.fffffffff718dp-1", "-0x1.ffffffffff346p-1"], 4.373926077360833e-08),
+    (["-0x1.fffffffffda64p-1", "0x1.fffffffff3a65p-1", "0x1.fffffffffda74p-1", "-0x1.fffffffff2e23p-1",
+      "-0x1.ffffffffffa3dp-1", "0x1.fffffffff2acap-1"], 2.591919853026167e-08),
+    (["0x1.5d3ea7f9027e4p-2", "0x1.5d3e98ac057dbp-2", "-0x1.ffffffffffa5ep-1", "0x1.ffffffffff0c0p-1",
+      "-0x1.5d3eb2332ae53p-2", "-0x1.5d3ea2e62d9f8p-2"], 3.2128422339982604e-08),
+    (["-0x1.c4789e062494fp-1", "0x1.4b7dc792d819ap-3", "0x1.c478a3aeaa5dep-1", "0x1.8b639c81c6b89p-5",
+      "-0x1.ffffffffff440p-1", "-0x1.8b629c3223456p-5"], 7.876758732532515e-08),
+    (["0x1.fffffffff9118p-1", "-0x1.0c5ed9f1cfa92p-1", "0x1.fffffffffb476p-1", "-0x1.0c5ee6b369741p-1",
+      "0x1.ffffffffff840p-1", "-0x1.0c5ee72c81d3dp-1"], 0.1621892250765871),
+    (["-0x1.8cb999c02d159p-4", "0x1.e50ca2d65a91cp-2", "0x1.098df107d868ap-1", "0x1.66948086692d8p-2",
+      "0x1.50286632c2236p-3", "0x1.f6819adf432d3p-1"], 0.1737938059745957),
+]
+
+
+def test_P4_near_singular_against_40_digits():
+    """Measured <= 2.4e-11 (the inputs' round-off: 1e-16 / sqrt(lambda_min) ~ 3e-10)."""
+    R = np.tile(np.eye(4), (len(P4_TABLE), 1, 1))
+    iu = np.triu_indices(4, 1)
+    for n, (upper, _) in enumerate(P4_TABLE):
+        R[n][iu] = R[n].T[iu] = [float.fromhex(x) for x in upper]
+    U = orthant.gram(R)
+    U /= np.linalg.norm(U, axis=-1, keepdims=True)
+    np.testing.assert_allclose(orthant.p4(U), [v for _, v in P4_TABLE], rtol=0, atol=1e-10)
+
+
 def test_P4_paths_and_node_counts_agree():
     """The path from each of the four variables, with 80 nodes, gives the same P4 (rank 3 and
     rank 2 structures, down to lambda_min ~ 1e-16): the quadrature has converged."""
