@@ -38,6 +38,7 @@ import numpy as np
 N1 = 10                                   # Gauss-Legendre nodes on [0, 1/2]
 N2 = (8, 12, 16, 20, 24, 32, 40)          # node counts on [1/2, 1], chosen by the s range
 DELTA_MIN, DELTA_MAX = 1e-18, 10.0        # distance of the nearest singularity beyond t = 1, clipped
+CHUNK = 8192                              # elements per integrand evaluation
 
 
 def gram(C, pivots=False):
@@ -190,13 +191,15 @@ def p4(U, a=None, n2=None, cof=None):
         count = np.full(n, n2)
     integral = np.zeros(n)
     for m in np.unique(count[count > -2]):
-        sel = np.flatnonzero(count == m)
-        u, wt = _nodes(delta[sel], m)
-        low = (u * (2.0 - u))[:, None, :]                       # 1 - t^2 without cancellation
-        tau = 1.0 - low
-        r2 = low + tau * sin2[sel, :, None]                     # 1 - t^2 rho_ak^2
-        N = aij[sel, :, None] * r2 - tau * bb[sel, :, None]
-        X = np.sqrt(d3[sel, None, None] * (low + tau * om[sel, None, None]) * r2)
-        f = np.sum(rho[sel, :, None] / np.sqrt(r2) * atan2(N, X), axis=1)
-        integral[sel] = np.sum(wt * f, axis=1)
+        group = np.flatnonzero(count == m)
+        for start in range(0, group.size, CHUNK):        # bounded temporaries (n, 3, nodes)
+            sel = group[start:start + CHUNK]
+            u, wt = _nodes(delta[sel], m)
+            low = (u * (2.0 - u))[:, None, :]                   # 1 - t^2 without cancellation
+            tau = 1.0 - low
+            r2 = low + tau * sin2[sel, :, None]                 # 1 - t^2 rho_ak^2
+            N = aij[sel, :, None] * r2 - tau * bb[sel, :, None]
+            X = np.sqrt(d3[sel, None, None] * (low + tau * om[sel, None, None]) * r2)
+            f = np.sum(rho[sel, :, None] / np.sqrt(r2) * atan2(N, X), axis=1)
+            integral[sel] = np.sum(wt * f, axis=1)
     return base + integral / (4 * np.pi**2)

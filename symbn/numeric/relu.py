@@ -57,6 +57,7 @@ from symbn.generated import kernels_relu
 from symbn.numeric import orthant
 
 SLACK = 1e-6            # accepted excess of a correlation over 1 / pivot^2 below 0 (round-off)
+CHUNK = 16384           # elements per moment() call
 
 
 def phi(x):
@@ -150,8 +151,9 @@ def I4(c11, c22, c33, c44, c12, c13, c14, c23, c24, c34):
     C, factor, p = _reduce(C)
     out = np.zeros(C.shape[0])
     live = np.flatnonzero(factor)
-    if live.size:
-        out[live] = factor[live] * moment(C[live], p[live])
+    for start in range(0, live.size, CHUNK):         # bounded temporaries (~1 kB per element)
+        sel = live[start:start + CHUNK]
+        out[sel] = factor[sel] * moment(C[sel], p[sel])
     return out.reshape(shape)
 
 
