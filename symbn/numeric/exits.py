@@ -17,8 +17,14 @@ from symbn.numeric import jobs, ode, plateau
 from symbn.numeric.odesolve import ODEError
 from symbn.numeric.simulate import simulate
 
-STUDY = dict(N=500, seeds=4, alpha_max=4000.0, points=4001)
-"""Defaults: input dimension, seeds, the longest run (alpha), output points per ODE run."""
+STUDY = dict(N=500, seeds=4, alpha_max=None, points=2001)
+"""Defaults: input dimension, seeds, the longest run (alpha; None: :func:`run_length`), output points
+per ODE run."""
+
+
+def run_length(eta):
+    """alpha long enough for the slowest exit at this learning rate: 400 / eta + 400, at most 4000."""
+    return float(min(4000.0, 400.0 / eta + 400.0))
 
 
 def initial_states(K, N, seeds):
@@ -27,9 +33,10 @@ def initial_states(K, N, seeds):
     return [tr.initial_state(s) for s in range(seeds)]
 
 
-def ode_exit(model, K, init, *, tau=1.0, eta=1.0, b=1, alpha_max=STUDY["alpha_max"], points=STUDY["points"]):
+def ode_exit(model, K, init, *, tau=1.0, eta=1.0, b=1, alpha_max=None, points=STUDY["points"]):
     """Exit alpha of the ODE from ``init`` (inf if not by alpha_max, nan if the state leaves the domain)."""
     height = plateau.plateau_height(model, K, tau)
+    alpha_max = run_length(eta) if alpha_max is None else alpha_max
     try:
         tr = ode.integrate(model, init=init, tau=tau, eta=eta, b=b, times=np.linspace(0.0, alpha_max, points),
                            rtol=1e-7, atol=1e-10)
@@ -62,16 +69,17 @@ def table(models, K, tau, b, etas, *, simulations=False, workers=None, **setting
     etas = [float(e) for e in np.ravel(validate.positive("eta", etas))]
     grid = [(m, int(k), float(t), int(bb), e) for m in models for k in np.ravel(K) for t in np.ravel(tau)
             for bb in np.ravel(b) for e in etas]
-    kw = dict(N=p["N"], seeds=p["seeds"], alpha_max=p["alpha_max"])
-    ode_rows = jobs.run(_ode_job, [dict(model=m, K=k, tau=t, eta=e, b=bb, points=p["points"], **kw)
-                                   for m, k, t, bb, e in grid], workers=workers, label="ODE exits")
+    kw = dict(N=p["N"], seeds=p["seeds"])
+    length = lambda e: p["alpha_max"] or run_length(e)  # noqa: E731
+    ode_rows = jobs.run(_ode_job, [dict(model=m, K=k, tau=t, eta=e, b=bb, points=p["points"], alpha_max=length(e),
+                                        **kw) for m, k, t, bb, e in grid], workers=workers, label="ODE exits")
     out = []
     for (m, k, t, bb, e), exits in zip(grid, ode_rows):
         out += [dict(model=m, K=k, tau=t, b=bb, eta=e, seed=s, method="ode", exit=x) for s, x in enumerate(exits)]
     if simulations:
-        sims = jobs.run(_sim_job, [dict(model=m, K=k, tau=t, eta=e, b=bb, normalizer=normalizer_for(bb), **kw)
-                                   for m, k, t, bb, e in grid], workers=workers,
-                        cost=[1.0 / e for *_, e in grid], label="simulation exits")
+        sims = jobs.run(_sim_job, [dict(model=m, K=k, tau=t, eta=e, b=bb, normalizer=normalizer_for(bb),
+                                        alpha_max=length(e), **kw) for m, k, t, bb, e in grid], workers=workers,
+                        cost=[length(e) * bb ** 0.5 for *_, bb, e in grid], label="simulation exits")
         for (m, k, t, bb, e), exits in zip(grid, sims):
             out += [dict(model=m, K=k, tau=t, b=bb, eta=e, seed=s, method="simulation", exit=x)
                     for s, x in enumerate(exits)]
