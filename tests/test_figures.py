@@ -66,7 +66,8 @@ def test_paper_claims_visible_in_fig1_data(out):
 
 
 def test_registry_and_only(tmp_path):
-    assert list(figures.FIGURES) == ["fig1", "fig2", "fig3", "fig3_theory", "escape", "plateau_length"]
+    assert list(figures.FIGURES) == ["fig1", "fig2", "fig3", "fig3_theory", "escape", "plateau_length",
+                                     "learning_rate"]
     paths = figures.build(tmp_path, ["fig2"])["fig2"]
     assert sorted(p.name for p in paths) == ["fig2.csv", "fig2.pdf", "fig2.png"]
     with pytest.raises(ParameterError, match="unknown figure 'fig99'"):
@@ -136,3 +137,18 @@ def test_plateau_length_figure_small_run(tmp_path):
     np.testing.assert_array_equal([float(r["alpha_pred"]) for r in sel], direct["alpha_pred"])
     np.testing.assert_array_equal([float(r["alpha_exit"]) for r in sel], direct["alpha_exit"])
     assert all(float(r["alpha_pred"]) > 0 and float(r["rate"]) > 0 for r in rows)
+
+
+def test_learning_rate_figure_small_run(tmp_path):
+    """One learning rate at b = 1, one initial state: the CSV exits are the ODE's, from the same start."""
+    from symbn.figures import learning_rate as lr_figure
+    from symbn.numeric import exits
+
+    rows = written(lr_figure.learning_rate_figure(tmp_path, workers=1, panels={1: (2.0,)}, seeds=1, N=100),
+                   "learning_rate")
+    assert {r["model"] for r in rows} == {"vanilla", "bn-paper", "bn-exact"}
+    start = exits.initial_states(2, 100, 1)[0]
+    for r in rows:
+        want = exits.ode_exit(r["model"], 2, start, eta=float(r["eta"]), b=1)
+        got = float(r["exit_ode"])
+        assert (np.isinf(got) and np.isinf(want)) or got == pytest.approx(want, rel=1e-12)
