@@ -21,13 +21,8 @@ def theory(model, K, tau, b, etas, eta0, exit0):
     if model == "vanilla":
         top = learning_rate.eta_max(K, tau, b)
         grid = np.geomspace(min(etas), 0.995 * top, 40)
-        rates = []
-        for e in grid:
-            try:
-                rates.append(learning_rate.escape(K, tau, e, b)["escape_rate"])
-            except Exception:                   # the plateau branch ended: no prediction beyond
-                break
-        grid = grid[:len(rates)]
+        rates = [e["escape_rate"] for e in learning_rate.escape_curve(K, tau, grid, b)]
+        grid = grid[:len(rates)]                 # the plateau branch may end first: no prediction beyond
         L = exit0 * learning_rate.escape(K, tau, eta0, b)["escape_rate"]
         return grid, L / np.array(rates)
     grid = np.geomspace(min(etas), max(etas), 60)

@@ -58,16 +58,22 @@ def _newton(x0, K, tau, eta, b):
     return sol.x, bool(np.all(np.isfinite(sol.x)) and res < 1e-12 * scale and sol.x[1] > 0)
 
 
-def plateau(K, tau=1.0, eta=1.0, b=1, *, steps=64):
-    """The finite-eta plateau {R, S, Q, C} (R = S, Q = C), continued from eta -> 0.
+def plateau(K, tau=1.0, eta=1.0, b=1, *, steps=64, start=None):
+    """The finite-eta plateau {R, S, Q, C} (R = S, Q = C), continued from eta -> 0 (or from
+    ``start`` = (eta0, plateau at eta0) with eta0 < eta).
 
     ParameterError if eta <= 0, b < 1, or eta lies beyond the end of the branch (its message names
     the largest eta reached).
     """
     K, tau, b = _check(K, tau, b)
     eta = float(validate.positive("eta", eta))
-    r0, _, q0, _ = vanilla.fixed_point(K, tau)
-    x, e, step = np.array([r0, q0]), 0.0, eta / steps
+    if start is None:
+        r0, _, q0, _ = vanilla.fixed_point(K, tau)
+        x, e = np.array([r0, q0]), 0.0
+    else:
+        e, point = float(start[0]), start[1]
+        x = np.array([point["R"], point["Q"]])
+    step = (eta - e) / steps
     while e < eta:
         step = min(step, eta - e)
         trial, ok = _newton(x, K, tau, e + step, b)
@@ -96,13 +102,14 @@ def jacobian(point, K, tau, eta, b):
 _BASIS = np.array([[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5], [1, -1, 0, 0], [0, 0, 1, -1]], dtype=float)
 
 
-def escape(K, tau=1.0, eta=1.0, b=1):
+def escape(K, tau=1.0, eta=1.0, b=1, *, start=None):
     """Plateau escape at a finite learning rate: dict with the plateau ``fixed_point`` (R, S, Q, C),
     ``escape_rate`` (the specialization mode, per unit t), ``spread_rate`` (the Q - C mode),
     ``eigenvalues`` (all four, ascending, per unit t) and ``largest`` ("specialization" or "spread").
+    ``start``: continue the plateau from (eta0, plateau) (:func:`plateau`).
     """
     K, tau, b = _check(K, tau, b)
-    point = plateau(K, tau, eta, b)
+    point = plateau(K, tau, eta, b, start=start)
     J = jacobian(point, K, tau, eta, b)
     Jb = _BASIS @ J @ np.linalg.inv(_BASIS)            # block triangular: [[P, X], [0, T]]
     ev_t, vec_t = np.linalg.eig(Jb[2:, 2:])
@@ -111,6 +118,20 @@ def escape(K, tau=1.0, eta=1.0, b=1):
     eig = np.sort(np.linalg.eigvals(J).real)
     return {"fixed_point": point, "escape_rate": float(rates[spec]), "spread_rate": float(rates[1 - spec]),
             "eigenvalues": eig.tolist(), "largest": "specialization" if rates[spec] >= rates[1 - spec] else "spread"}
+
+
+def escape_curve(K, tau, etas, b=1):
+    """:func:`escape` along increasing ``etas``, each plateau continued from the previous one; stops
+    where the branch ends (the list is then shorter than ``etas``)."""
+    out, start = [], None
+    for eta in np.sort(np.ravel(etas)):
+        try:
+            e = escape(K, tau, float(eta), b, start=start)
+        except ParameterError:
+            break
+        out.append(e)
+        start = (float(eta), e["fixed_point"])
+    return out
 
 
 # ----------------------------------------------------------------------------- the perfect solution
