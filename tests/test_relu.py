@@ -333,8 +333,6 @@ def test_generated_equals_sympy_at_30_digits(kind):
     (lambda: relu.I2(1.0, 1.0, 1.01), "correlation"),
     (lambda: relu.J2(0.0, 1.0, 0.0), "variances must be > 0"),
     (lambda: relu.I2(1.0, np.nan, 0.0), "finite"),
-    (lambda: relu.I3(1, 1, 1, -0.6, -0.6, -0.6), "not positive semidefinite"),
-    (lambda: relu.I4(1, 1, 1, 1, -0.6, -0.6, 0, -0.6, 0, 0), "not positive semidefinite"),
     (lambda: relu.I4(1, 1, 1, -1, 0, 0, 0, 0, 0, 0), "variances must be > 0"),
 ])
 def test_bad_input_raises(call, message):
@@ -347,6 +345,23 @@ def test_round_off_beyond_the_boundary_is_clipped():
     assert relu.I2(2.0, 2.0, 2.0 * (1 + 1e-9)) == 1.0
     assert relu.I4(1, 1, 1, 1, 1 + 1e-9, 1, 1, 1, 1, 1) == 0.5
     assert relu.J2([1.0, 1.0], 1.0, [1 + 5e-7, -1 - 5e-7]).tolist() == [0.5, 0.0]
+
+
+def test_jointly_indefinite_input_is_projected():
+    """Valid pairs, indefinite as a whole (an ODE trial stage): I4 is the value at the projection
+    on the positive semidefinite cone (continuous: a matrix 1e-9 outside gives the boundary value
+    to ~1e-9), I3 its closed form (pairs only); finite either way."""
+    R = np.full((4, 4), -0.6) + 1.6 * np.eye(4)                 # eigenvalue -0.8
+    lam, V = np.linalg.eigh(R)
+    P = (V * np.maximum(lam, 0)) @ V.T
+    P /= np.sqrt(np.outer(np.diag(P), np.diag(P)))
+    iu = np.triu_indices(4, 1)
+    assert relu.I4(*np.diag(R), *R[iu]) == pytest.approx(relu.I4(*np.diag(P), *P[iu]), abs=1e-15)
+    B = near_singular("rank 3", 0.0, seed=9)                    # exactly singular, then pushed outside
+    lam, V = np.linalg.eigh(B)
+    outside = B - 1e-9 * np.outer(V[:, 0], V[:, 0]) * np.sqrt(np.outer(np.diag(B), np.diag(B)))[0, 0]
+    assert relu.I4(*np.diag(outside), *outside[iu]) == pytest.approx(relu.I4(*np.diag(B), *B[iu]), abs=1e-7)
+    assert np.isfinite(relu.I3(1, 1, 1, -0.6, -0.6, -0.6))
 
 
 def test_symbolic_side_has_no_I4_and_says_so():
