@@ -179,10 +179,11 @@ class System(Guarded):
         L, i, j = self.L, self.iq[sl, None], self.jq[sl, None]
         return i * L + self.pu, i * L + self.qu, j * L + self.pu, j * L + self.qu
 
-    def terms(self, y):
-        """(first, second, wdrift) of dy/dt (class docstring); no domain check."""
+    def terms(self, y, second=True):
+        """(first, second, wdrift) of dy/dt (class docstring); no domain check. ``second=False``
+        skips the eta^2 part (the costly I4 sums; returned as None)."""
         y = np.asarray(y, dtype=float)
-        return self._terms(y, *self.covariance(y))
+        return self._terms(y, *self.covariance(y), second=second)
 
     def parts(self, y):
         """(first, second) with dy/dt = eta first + (eta^2 tau / b) second for a fixed second layer
@@ -191,7 +192,7 @@ class System(Guarded):
 
     def flow(self, y, rho=0.0):
         """first + rho wdrift: the eta -> 0 flow per unit eta t, rho = eta_w / eta, no decay."""
-        first, _, wdrift = self.terms(y)
+        first, _, wdrift = self.terms(y, second=False)
         return first if wdrift is None else first + rho * wdrift
 
     def decay(self, y):
@@ -201,7 +202,7 @@ class System(Guarded):
         out[self.nq + self.K * self.M:self.nq + self.K * self.M + self.ng] = 0
         return out
 
-    def _terms(self, y, C, s):
+    def _terms(self, y, C, s, second=True):
         K, M, nq = self.K, self.M, self.nq
         w, c, wpq = self.second_layer(y)
         E = self.E(C, c)
@@ -219,8 +220,11 @@ class System(Guarded):
         first[nq:nq + K * M] = fr.ravel()
         if self.model.normalized:
             first[nq + K * M:nq + K * M + K] = w * Eii / y[nq + K * M:nq + K * M + K]
-        second = np.zeros(self.size)
-        second[:nq] = (w * si)[iq] * (w * si)[jq] * self.F(C, wpq)
+        if second:
+            second = np.zeros(self.size)
+            second[:nq] = (w * si)[iq] * (w * si)[jq] * self.F(C, wpq)
+        else:
+            second = None
         wdrift = None
         if self.learn_w:     # <delta phi(h_i)> = sum_p c_p I2(h_i, p)
             d = np.diagonal(C)
