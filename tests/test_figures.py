@@ -67,7 +67,7 @@ def test_paper_claims_visible_in_fig1_data(out):
 
 def test_registry_and_only(tmp_path):
     assert list(figures.FIGURES) == ["fig1", "fig2", "fig3", "fig3_theory", "escape", "plateau_length",
-                                     "learning_rate"]
+                                     "learning_rate", "relu"]
     paths = figures.build(tmp_path, ["fig2"])["fig2"]
     assert sorted(p.name for p in paths) == ["fig2.csv", "fig2.pdf", "fig2.png"]
     with pytest.raises(ParameterError, match="unknown figure 'fig99'"):
@@ -152,3 +152,18 @@ def test_learning_rate_figure_small_run(tmp_path):
         want = exits.ode_exit(r["model"], 2, start, eta=float(r["eta"]), b=1)
         got = float(r["exit_ode"])
         assert (np.isinf(got) and np.isinf(want)) or got == pytest.approx(want, rel=1e-12)
+
+
+def test_relu_figure_data_are_the_numeric_phase(tmp_path):
+    from symbn.figures import relu as relu_figure
+    from symbn.numeric.phase import Phase
+
+    rows = written(relu_figure.relu_figure(tmp_path, Ks=(2, 3), taus=(0.5,)), "relu")
+    assert [(int(float(r["K"])), float(r["tau"])) for r in rows] == [(2, 1.0), (3, 1.0), (2, 0.5)]
+    for r in rows:
+        ph = Phase("vanilla", int(float(r["K"])), float(r["tau"]), "relu")
+        p = ph.plateau()
+        assert float(r["rate_vanilla"]) == pytest.approx(ph.escape(p)["escape_rate"], rel=1e-12)
+        # batch norm's rate from |J_i|^2 = 1 is the vanilla one times g*^2 / tau (Q0 = 1)
+        assert float(r["rate_bn_exact"]) == pytest.approx(float(r["rate_vanilla"]) * float(r["g_star"]) ** 2
+                                                          / float(r["tau"]), rel=1e-6)

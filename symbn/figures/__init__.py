@@ -6,7 +6,7 @@ order of the imports below (the order of ``symbn figures --list``).
 """
 from symbn.figures import spectra, simulation  # noqa: F401, I001  (registers fig1, fig2, fig3, fig3_theory)
 from symbn.figures import escape, plateau_length  # noqa: F401  (registers escape, plateau_length)
-from symbn.figures import learning_rate  # noqa: F401  (registers learning_rate)
+from symbn.figures import learning_rate, relu  # noqa: F401  (registers learning_rate, relu)
 from symbn.figures.registry import FIGURES, build, figure
 
 __all__ = ["FIGURES", "build", "figure"]

@@ -49,17 +49,25 @@ def plateau(alpha, eps_g, *, height=None, window=None, fraction=0.5):
     return Plateau(height=height, exit_alpha=exit_alpha)
 
 
-def plateau_height(model, K, tau):
-    """eps_g at the symmetric fixed point (eta -> 0) of the model's family: the plateau height.
+def plateau_height(model, K, tau, activation="erf"):
+    """eps_g at the symmetric fixed point (eta -> 0) of the model's family: the plateau height
+    (erf: the generated closed form; another activation: :mod:`symbn.numeric.phase`, vanilla,
+    which every BN member shares).
 
     bn-full shares batch norm's plateau (its bias stays 0 there: with phi odd and the
     symmetric teacher, <delta phi'(h_i)> = 0 at beta = 0).
     """
-    return float(symmetric.eps_g_star(models.get(model).family, K, tau=tau))
+    if models.activation(activation) == "erf":
+        return float(symmetric.eps_g_star(models.get(model).family, K, tau=tau))
+    from symbn.numeric.phase import Phase
+
+    ph = Phase("vanilla", K, tau, activation)
+    point = ph.plateau()
+    return ph.eps_g([point[k] for k in ph.names])
 
 
 def exits(tr, fraction=0.5):
     """Per-seed plateau exit alpha of a simulated :class:`~symbn.numeric.trajectory.Trajectory`:
     the first recorded alpha with eps_g < fraction * :func:`plateau_height`; ``inf`` if never."""
-    height = plateau_height(tr.model, tr.K, tr.params["tau"])
+    height = plateau_height(tr.model, tr.K, tr.params["tau"], tr.params.get("activation", "erf"))
     return plateau(tr.alpha, tr.eps_g, height=height, fraction=fraction).exit_alpha
