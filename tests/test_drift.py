@@ -41,7 +41,7 @@ def _state(rng):
     return J, Bt, np.array([1.4, 0.7])
 
 
-def _monte_carlo(name, J, Bt, g, rng):
+def _monte_carlo(name, J, Bt, g, rng, activation="erf"):
     spec = models.get(name)
     qdiag = (J * J).sum(axis=1)
     V = np.vstack([J, Bt])
@@ -50,7 +50,7 @@ def _monte_carlo(name, J, Bt, g, rng):
         xi = rng.normal(size=(CHUNK, B_SIZE, N)) * np.sqrt(TAU)
         proj = xi @ V.T
         upd = coefficients(spec, "population", proj, K, np.broadcast_to(g, (CHUNK, K)),
-                                    None, np.broadcast_to(qdiag, (CHUNK, K)), TAU)
+                           None, np.broadcast_to(qdiag, (CHUNK, K)), TAU, activation=activation)
         U = np.einsum("cuk,cun->ckn", upd.c, xi)
         if upd.d is not None:
             U = U + upd.d[..., None] * J
@@ -248,3 +248,50 @@ def test_general_network_check_has_power():
     assert _within(measured, th["Q"] + NET["kappa"] * (J @ J.T), "Q", bias_q) > 3
     wrong_w = th["w_rate"] * NET["eta"] / NET["eta_w"] - NET["kappa"] * NET["w"]
     assert _within(measured, wrong_w, "w") > 3
+
+
+# ----------------------------------------------------------------------------- ReLU (numeric theory)
+
+@functools.lru_cache(maxsize=None)
+def _relu_run(name):
+    """(measured, theory): the literal SGD drift of a ReLU network vs the numeric ODE (no symbolic I4 for
+    ReLU: the theory is ode.System's eta^1 and eta^2 tau / b parts with the semi-analytic I4)."""
+    from symbn.numeric import ode
+
+    J, Bt, g = _state(np.random.default_rng(2020))
+    mc = _monte_carlo(name, J, Bt, g, np.random.default_rng(13), activation="relu")
+    s = ode.System(name, K, M, Bt @ Bt.T, TAU, 1.0, B_SIZE, activation="relu")
+    first, second = s.parts(s.pack(J @ J.T, J @ Bt.T, g if s.model.normalized else None))
+    d1, d2 = s.unpack(first), s.unpack(second)
+    th = {"R": d1["R"], "Q1": d1["Q"], "Q2": d2["Q"] * TAU / B_SIZE}
+    if "g" in d1:
+        th["g"] = d1["g"]
+    return mc, th, s
+
+
+@pytest.mark.parametrize("name", ["vanilla", "bn-exact"])
+def test_relu_ode_equals_expected_sgd_drift(name):
+    mc, th, _ = _relu_run(name)
+    bias = 3 * (K + M + B_SIZE) / N
+    for key, (mean, se) in mc.items():
+        tol = 5 * se + (bias * np.abs(th[key]) if key == "Q2" else 0) + 1e-14
+        assert np.all(np.abs(mean - th[key]) <= tol), (key, mean, th[key], se)
+
+
+def test_relu_drift_check_rejects_a_wrong_I4():
+    """The eta^2 part with half of ReLU's I4, or with I4 taken from the erf network, is rejected."""
+    from symbn.numeric import activations
+
+    mc, th, s = _relu_run("vanilla")
+    mean, se = mc["Q2"]
+    scale = 5 * se + 3 * (K + M + B_SIZE) / N * np.abs(th["Q2"])
+    J, Bt, _ = _state(np.random.default_rng(2020))
+    y = s.pack(J @ J.T, J @ Bt.T)
+    for wrong in (lambda *a: 0.5 * activations.get("relu").kernels.I4(*a), activations.get("erf").kernels.I4):
+        kernels = s.kernels
+        s.kernels = type("Wrong", (), {"I2": kernels.I2, "I3": kernels.I3, "J2": kernels.J2, "I4": staticmethod(wrong)})
+        try:
+            bad = s.unpack(s.parts(y)[1])["Q"] * TAU / B_SIZE
+        finally:
+            s.kernels = kernels
+        assert np.max(np.abs(mean - bad) / scale) > 3
