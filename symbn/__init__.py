@@ -10,7 +10,10 @@ The public numeric API (NumPy only, SymPy never imported; loaded on first use):
   the run's parameters); ``plateau_exits`` of a simulation;
 * escape from the plateau: ``escape_rate``, ``plateau_Q0`` (batch norm's plateau member a run
   reaches), ``effective_learning_rate`` (g*^2 / (tau Q0));
-* ``eps_g`` from order parameters, ``models`` (the model registry), ``ParameterError``;
+* finite learning rates: ``eta_max`` (the largest stable learning rate), ``finite_eta_escape``
+  (the vanilla plateau with the eta^2 term and its escape rate);
+* ``eps_g`` from order parameters, ``kernels`` (an activation's Gaussian averages I2, I3, I4, J2:
+  erf, linear, relu), ``models`` (the model registry), ``ParameterError``;
 * subpackages ``symbolic`` (SymPy: the derivations) and ``figures``.
 
 Arguments: model, K, M (where there is one), then keywords (tau, eta, b, ...). The
@@ -27,7 +30,9 @@ _API = {"fixed_point": "symbn.numeric.symmetric", "eps_g_star": "symbn.numeric.s
         "plateau_exits": ("symbn.numeric.plateau", "exits"),
         "escape_rate": "symbn.numeric.escape", "plateau_Q0": "symbn.numeric.escape",
         "effective_learning_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
-        "ParameterError": "symbn.errors", "kernels": "symbn.numeric.activations"}
+        "ParameterError": "symbn.errors", "kernels": "symbn.numeric.activations",
+        "eta_max": "symbn.numeric.learning_rate",
+        "finite_eta_escape": ("symbn.numeric.learning_rate", "escape")}
 _MODULES = ("models", "symbolic", "figures")
 __all__ = sorted(_API) + list(_MODULES)
 
