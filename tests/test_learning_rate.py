@@ -95,6 +95,16 @@ def test_eta_max_is_exactly_proportional_to_b():
         assert learning_rate.eta_max(2, 1.0, b) == pytest.approx(b * base, rel=1e-10)
 
 
+@pytest.mark.parametrize("tau", [0.1, 1.0, 3.0, 10.0])
+def test_eta_max_at_K1_is_the_closed_form(tau):
+    # (pi b / tau) sqrt((4 tau + 1) / (2 tau + 1)): SymPy's root of det(A + x B) at K = 1; the numeric
+    # route (finite-difference Jacobians, eigenvalue bracket, pencil root) is independent of it.
+    # 1e-10: the fourth-order difference's rounding, ~eps / h = 1e-12 per Jacobian entry at h = 2.5e-4,
+    # amplified by the pencil's conditioning; observed <= 3e-11 over tau in [0.1, 10].
+    exact = np.pi / tau * np.sqrt((4 * tau + 1) / (2 * tau + 1))
+    assert learning_rate.eta_max(1, tau, 1) == pytest.approx(exact, rel=1e-10)
+
+
 def test_best_escape_lies_below_eta_max():
     best, rate, top = learning_rate.best_escape(2, 1.0, 1)
     assert best < top and rate > learning_rate.escape(2, 1.0, 0.5 * top, 1)["escape_rate"]

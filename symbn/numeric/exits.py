@@ -23,8 +23,11 @@ per ODE run."""
 
 
 def run_length(eta):
-    """alpha long enough for the slowest exit at this learning rate: 400 / eta + 400, at most 4000."""
-    return float(min(4000.0, 400.0 / eta + 400.0))
+    """alpha long enough for the slowest exit at this learning rate: 400 / eta + 1600, at most 4000.
+
+    The constant matters: BN's exits do not shrink as 1 / eta (scale invariance; K = 3 exits near
+    alpha = 700 at every eta), so a run length falling with eta would report them as 'never'."""
+    return float(min(4000.0, 400.0 / eta + 1600.0))
 
 
 def initial_states(K, N, seeds):
