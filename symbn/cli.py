@@ -7,7 +7,7 @@ import os
 import sys
 
 # One module per subcommand in symbn/commands/.
-COMMANDS = ("derive", "spectrum", "figures", "ode", "simulate", "escape", "learning-rate", "latex")
+COMMANDS = ("derive", "spectrum", "figures", "ode", "simulate", "escape", "learning-rate", "latex", "sweep")
 
 
 def parser():

@@ -1,6 +1,7 @@
 """symbn simulate: JSON equals the API's numbers, --save-init round trip into symbn ode, errors, atomic output."""
 import io
 import json
+import time
 import os
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -53,9 +54,13 @@ def test_json_matches_the_api(model, method, normalizer):
 
 
 def test_without_order_params_only_eps_g_and_table_output():
+    t0 = time.perf_counter()
     rc, out, _ = call(["simulate", *SMALL, "--json"])
+    wall = time.perf_counter() - t0
     assert rc == 0
-    assert set(json.loads(out)) == {"model", "params", "seeds", "steps", "alpha", "eps_g"}
+    doc = json.loads(out)
+    assert set(doc) == {"model", "params", "seeds", "steps", "alpha", "eps_g", "elapsed_s"}
+    assert 0 < doc["elapsed_s"] < wall                  # the SGD loop alone, inside the command's time
     rc, out, _ = call(["simulate", *SMALL])
     lines = out.splitlines()
     assert rc == 0 and lines[0].startswith("# symbn simulate vanilla (order") and len(lines) == 2 + 4
@@ -99,7 +104,8 @@ def test_out_file_is_written_atomically_and_equals_stdout(tmp_path):
     path = tmp_path / "run.json"
     rc, out, _ = call(["simulate", *SMALL, "--json", "--out", str(path)])
     assert rc == 0 and out == ""
-    assert path.read_text() == call(["simulate", *SMALL, "--json"])[1]
+    timeless = lambda text: {k: v for k, v in json.loads(text).items() if k != "elapsed_s"}  # noqa: E731
+    assert timeless(path.read_text()) == timeless(call(["simulate", *SMALL, "--json"])[1])
     assert sorted(os.listdir(tmp_path)) == ["run.json"]
 
 

@@ -79,7 +79,7 @@ class Trajectory:
         """The JSON document: model, params, alpha, eps_g; ``t`` (ODE) or ``seeds`` and ``steps``
         (simulations); eps_test if recorded; the reduced values R, S, Q, C[, g] of a reduced
         integration, else (with ``order_params``) Q, R, T, g (None without gains), beta and w
-        (when present).
+        (when present); ``elapsed_s``, the wall time of the integration or of the SGD loop alone.
         NaN and inf are written as null."""
         doc = {"model": self.model, "params": {"model": self.model, **self.params},
                "alpha": self.alpha.tolist()}
@@ -90,6 +90,7 @@ class Trajectory:
             doc["seeds"] = [int(k) for k in self.seeds]
             doc["steps"] = self.steps.tolist()
         doc["eps_g"] = finite_lists(self.eps_g)
+        doc["elapsed_s"] = float(self.elapsed)
         if self.eps_test is not None:
             doc["eps_test"] = finite_lists(self.eps_test)
         if self.reduced is not None:

@@ -1,0 +1,118 @@
+"""symbn sweep: the grid, the tidy table, resume after an interrupt, bad input, and a real
+dask.distributed scheduler and worker on the loopback interface giving the local rows bit for bit."""
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from symbn import cli
+from symbn.errors import ParameterError
+from symbn.numeric import initial, jobs, ode, sweep
+from symbn.numeric.simulate import simulate
+
+SIM = dict(N=100, base=0, steps=3000, method="order", normalizer="population")
+ODE = dict(N=200, base=0, t=120.0, points=121)
+
+
+def axes(**over):
+    a = dict(model=["vanilla"], K=[2], M=[None], tau=[1.0], eta=[1.0], b=[1], activation=["erf"], eta_w=[0.0],
+             noise=[0.0], weight_decay=[0.0], seed=[0, 1])
+    return {**a, **over}
+
+
+def rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_grid_is_the_cartesian_product_with_M_defaulting_to_K():
+    jobs_ = sweep.grid(axes(K=[2, 3], eta=[0.5, 1.0]), SIM)
+    assert len(jobs_) == 2 * 2 * 2
+    assert [(j["K"], j["M"], j["eta"], j["seed"]) for j in jobs_[:3]] == [(2, 2, 0.5, 0), (2, 2, 0.5, 1), (2, 2, 1.0, 0)]
+    assert all(j["steps"] == 3000 for j in jobs_)
+
+
+def test_ode_rows_are_the_ode_from_each_seeds_random_start(tmp_path):
+    out = tmp_path / "s.csv"
+    ran, skipped = sweep.run("ode", sweep.grid(axes(), ODE), out, workers=1)
+    table = rows(out)
+    assert (ran, skipped, len(table)) == (2, 0, 2)
+    assert tuple(table[0]) == sweep.columns("ode")
+    for r in table:
+        s = int(r["seed"])
+        tr = ode.integrate("vanilla", init=initial.random(2, 2, 200, 0, s), times=np.linspace(0, 120, 121))
+        assert float(r["eps_g"]) == tr.eps_g[-1]            # the wiring: seed index -> initial state
+        # exit: eps_g first below half the erf plateau height 0.0170 (K = 2, tau = 1), near alpha 75
+        assert 50 < float(r["exit_alpha"]) < 100 and float(r["elapsed_s"]) > 0
+    assert table[0]["eps_g"] != table[1]["eps_g"]
+
+
+def test_simulate_rows_match_symbn_simulate_of_that_seed(tmp_path):
+    out = tmp_path / "s.csv"
+    sweep.run("simulate", sweep.grid(axes(seed=[3]), SIM), out, workers=1)
+    (r,) = rows(out)
+    tr = simulate("vanilla", 2, N=100, steps=3000, seeds=[3], seed=0, every=10)
+    assert float(r["eps_g"]) == tr.eps_g[0, -1]
+    assert r["exit_alpha"] == "inf"                     # alpha 30 is still on the plateau at N = 100
+
+
+def test_an_interrupted_sweep_keeps_its_rows_and_resume_skips_them(tmp_path, monkeypatch):
+    out = tmp_path / "s.csv"
+    work = sweep.grid(axes(seed=[0, 1, 2]), SIM)
+    real = jobs.imap
+
+    def interrupted(*args, **kw):
+        gen = real(*args, **kw)
+        yield next(gen)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "imap", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run("simulate", work, out, workers=1)
+    monkeypatch.setattr(jobs, "imap", real)
+    assert len(rows(out)) == 1 and not list(tmp_path.glob(".*part"))
+    with open(out, "a") as fh:                          # a torn line, as a killed process leaves
+        fh.write("vanilla,2,2,1.0")
+    ran, skipped = sweep.run("simulate", work, out, resume=True, workers=1)
+    table = rows(out)
+    assert (ran, skipped) == (2, 1)
+    assert sorted(int(r["seed"]) for r in table) == [0, 1, 2] and all(r["eps_g"] for r in table)
+    assert sweep.run("simulate", work, out, resume=True, workers=1) == (0, 3)
+
+
+def test_bad_input_names_the_parameter(tmp_path, capsys):
+    out = str(tmp_path / "s.csv")
+    cases = {("--K", "0"): "K must be", ("--eta", "-1"): "eta must be > 0", ("--tau", "nan"): "tau",
+             ("--model", "bn"): "bn", ("--activation", "tanh"): "activation", ("--b", "0.5"): "b must be",
+             ("--seeds", "0"): "seeds", ("--noise", "-0.1"): "noise must be >= 0"}
+    for (flag, value), text in cases.items():
+        assert cli.main(["sweep", "simulate", flag, value, "--out", out]) == 2
+        assert text in capsys.readouterr().err
+    (tmp_path / "s.csv").write_text("model\n")
+    assert cli.main(["sweep", "ode", "--out", out]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert cli.main(["sweep", "ode", "--out", str(tmp_path / "s.parquet")]) == 2
+    with pytest.raises(ParameterError, match="columns"):
+        sweep.run("ode", sweep.grid(axes(), ODE), out, resume=True)
+
+
+def test_a_dask_cluster_on_loopback_gives_the_local_rows(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    work = sweep.grid(axes(model=["vanilla", "bn-exact"], seed=[0, 1]), SIM)
+    sweep.run("simulate", work, tmp_path / "local.csv", workers=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        ran, _ = sweep.run("simulate", work, tmp_path / "dask.csv", scheduler=cluster.scheduler_address)
+    assert ran == 4
+    key = lambda r: (r["model"], r["seed"])  # noqa: E731
+    local, remote = sorted(rows(tmp_path / "local.csv"), key=key), sorted(rows(tmp_path / "dask.csv"), key=key)
+    drop = lambda r: {k: v for k, v in r.items() if k != "elapsed_s"}  # noqa: E731
+    assert [drop(r) for r in local] == [drop(r) for r in remote]
+    assert all(math.isfinite(float(r["eps_g"])) for r in remote)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    with pytest.raises(ParameterError, match="dask scheduler"):
+        sweep.run("simulate", sweep.grid(axes(seed=[0]), SIM), tmp_path / "s.csv", scheduler="tcp://127.0.0.1:9")
