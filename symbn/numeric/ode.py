@@ -36,6 +36,8 @@ Outside it the right-hand side returns NaN (:mod:`symbn.numeric.odesolve`). Init
 """
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from symbn import defaults, validate
@@ -46,7 +48,13 @@ from symbn.numeric.orderparams import eps_g_gram
 from symbn.numeric.trajectory import Trajectory
 
 DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
+FAST_ACTIVATIONS = ("erf", "linear")   # with a compiled right-hand side (symbn.numeric.compiled.CODES)
 CHUNK = 1 << 17            # elements per I4 call for large K (bounded memory, cache-friendly)
+
+
+def fast_available(activation) -> bool:
+    """True if ``activation`` has the compiled right-hand side and numba is installed (not imported here)."""
+    return activation in FAST_ACTIVATIONS and importlib.util.find_spec("numba") is not None
 
 
 class System(Guarded):
@@ -61,11 +69,13 @@ class System(Guarded):
         dy/dt = eta first + (eta^2 tau / b) second + eta_w wdrift - kappa decay(y),
 
     ``parts(y)`` = (first, second) and ``flow(y, rho)`` = first + rho wdrift (the eta -> 0 flow in
-    units of eta t, rho = eta_w / eta, no decay).
+    units of eta t, rho = eta_w / eta, no decay). ``fast``: evaluate ``system(t, y)`` with the
+    compiled right-hand side (:mod:`symbn.numeric.compiled`; default: where the activation has
+    one); the NumPy code here is the reference (``fast=False``) and always gives ``terms``.
     """
 
     def __init__(self, model, K, M, T=None, tau=1.0, eta=1.0, b=1, chunk=CHUNK, *, activation="erf",
-                 w=None, v=None, eta_w=0.0, noise=0.0, weight_decay=0.0):
+                 w=None, v=None, eta_w=0.0, noise=0.0, weight_decay=0.0, fast=None):
         self.model = validate.model(model, "ode")
         self.activation = activations.get(activation)
         self.kernels = self.activation.kernels
@@ -100,6 +110,29 @@ class System(Guarded):
         self._raw[K:, K:] = T
         self._c2 = self.eta**2 * self.tau / self.b   # coefficient of the second-order term
         self.nfev, self.last_failure = 0, None
+        self.fast = fast_available(self.activation.name) if fast is None else bool(fast)
+        self._fast = self._compiled_rhs() if self.fast else None
+
+    def _compiled_rhs(self):
+        """dy = f(y) by :mod:`symbn.numeric.compiled`: (dy, status), status 0 inside the domain."""
+        if not fast_available(self.activation.name):
+            raise ParameterError(f"no compiled right-hand side for activation {self.activation.name!r} "
+                                 f"(compiled: {', '.join(FAST_ACTIVATIONS)}; needs numba)")
+        from symbn.numeric import compiled
+
+        rhs = compiled.rhs
+        m, K = self.model, self.K
+        args = (K, self.M, np.ascontiguousarray(self.T, dtype=float), self.iq.astype(np.int64),
+                self.jq.astype(np.int64), np.ascontiguousarray(self.w, dtype=float),
+                np.ascontiguousarray(self.v, dtype=float), bool(m.normalized), bool(m.project), self.learn_w,
+                self.tau, self.eta, self._c2, self.eta_w, self.weight_decay, self.noise**2,
+                compiled.CODES[self.activation.name], (1 + DOMAIN_SLACK) ** 2,
+                self.nq * self.L * (self.L + 1) // 2 > compiled.PARALLEL_WORK)
+
+        def f(y):
+            dy = np.empty(self.size)
+            return dy, rhs(np.ascontiguousarray(y, dtype=float), dy, *args)
+        return f
 
     # -- state vector
     def pack(self, Q, R, g=None, w=None):
@@ -263,6 +296,12 @@ class System(Guarded):
             return self._state_error(y) or self._correlation_error(self.covariance(y)[0])
 
     def evaluate(self, y):
+        """(dy, None) or (None, reason): compiled when ``fast`` (outside the domain the reference
+        code below names the reason), else the NumPy reference."""
+        if self._fast is not None:
+            dy, status = self._fast(y)
+            if status == 0:
+                return dy, None
         reason = self._state_error(y)
         if reason is not None:
             return None, reason
@@ -313,7 +352,7 @@ def initial_state(model, K, M, init, T, N, seed):
 def integrate(model, K=None, M=None, *, tau=defaults.ODE["tau"], eta=defaults.ODE["eta"], b=defaults.ODE["b"],
               t_max=None, times=None, init=None, T=None, N=defaults.ODE["N"], seed=defaults.ODE["seed"],
               activation=defaults.ODE["activation"], eta_w=defaults.ODE["eta_w"], noise=defaults.ODE["noise"],
-              weight_decay=defaults.ODE["weight_decay"], method=METHOD, rtol=RTOL, atol=ATOL) -> Trajectory:
+              weight_decay=defaults.ODE["weight_decay"], method=METHOD, rtol=RTOL, atol=ATOL, fast=None) -> Trajectory:
     """Integrate the full order-parameter ODE of ``model`` (vanilla, bn-paper, bn-exact).
 
     init: an :class:`~symbn.numeric.initial.InitialState`, a dict with keys Q, R[, T, g, w, v],
@@ -325,13 +364,14 @@ def integrate(model, K=None, M=None, *, tau=defaults.ODE["tau"], eta=defaults.OD
     ``weight_decay`` (kappa). times: output times in [0, t_max] (default 101 points); t_max
     defaults to times[-1]. Returns a :class:`~symbn.numeric.trajectory.Trajectory` (with ``w``
     over time when it learns); raises :class:`~symbn.numeric.odesolve.ODEError` if the state
-    leaves the domain.
+    leaves the domain. fast: the compiled right-hand side (default where the activation has one;
+    False: the NumPy reference).
     """
     m = validate.model(model, "ode")
     t_max, times = output_times(t_max, times)
     init, Tm, g = initial_state(m, K, M, init, T, N, seed)
     system = System(m, init.K, init.M, Tm, tau, eta, b, activation=activation, w=init.w, v=init.v,
-                    eta_w=eta_w, noise=noise, weight_decay=weight_decay)
+                    eta_w=eta_w, noise=noise, weight_decay=weight_decay, fast=fast)
     ys, elapsed = solve(system, system.pack(init.Q, init.R, g), t_max, times, method, rtol, atol)
     state = system.unpack(ys)
     state["T"] = np.broadcast_to(Tm, (times.size,) + Tm.shape)
