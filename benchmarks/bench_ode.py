@@ -1,6 +1,7 @@
 """Benchmark of the full order-parameter ODE integrator (plain script, not a test).
 
     python benchmarks/bench_ode.py            # default solver, K = M = 2 and 10; RHS scaling
+                                              # (NumPy reference vs compiled, ratios in one run)
     python benchmarks/bench_ode.py --solvers  # also compare methods and tolerances
 
 Setup (issue 4): vanilla, eta = 0.5, tau = 1, b = 1, t from 0 to 200, output at
@@ -24,11 +25,11 @@ ETA, TAU, B, T_MAX = 0.5, 1.0, 1, 200.0
 TIMES = np.linspace(0.0, T_MAX, 201)
 
 
-def run(K, method=odesolve.METHOD, rtol=odesolve.RTOL, atol=odesolve.ATOL):
+def run(K, method=odesolve.METHOD, rtol=odesolve.RTOL, atol=odesolve.ATOL, fast=None):
     init = initial.random(K, K, N=1000, seed=0)
     t0 = time.perf_counter()
     tr = ode.integrate("vanilla", K, K, tau=TAU, eta=ETA, b=B, times=TIMES, init=init,
-                       method=method, rtol=rtol, atol=atol)
+                       method=method, rtol=rtol, atol=atol, fast=fast)
     return time.perf_counter() - t0, tr
 
 
@@ -41,11 +42,12 @@ def rel_error(tr, ref):
     return float(np.max(np.abs(tr.eps_g - ref.eps_g) / np.abs(ref.eps_g)))
 
 
-def rhs_time(K, repeat):
+def rhs_time(K, repeat, fast=None):
     init = initial.random(K, K, N=max(1000, 4 * K), seed=0)
-    system = ode.System("vanilla", K, K, init.T, TAU, ETA, B)
+    system = ode.System("vanilla", K, K, init.T, TAU, ETA, B, fast=fast)
     y = system.pack(init.Q, init.R)
-    n = max(1, int(2000 / K**2))
+    system(0.0, y)                          # compile or load the compiled kernels outside the timing
+    n = max(1, int(2000 / K**2) * (20 if system.fast else 1))
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -66,9 +68,10 @@ def main():
     refs = {}
     for K in (2, 10):
         _, refs[K] = run(K, rtol=1e-13, atol=1e-15)
-        wall, tr = best(K, a.repeat)
-        print(f"K=M={K:<3d} wall {wall:8.3f} s  nfev {tr.nfev:6d}  eps_g(200) {tr.eps_g[-1]:.12g}  "
-              f"max rel err {rel_error(tr, refs[K]):.2e}")
+        for fast in (False, True):
+            wall, tr = best(K, a.repeat, fast=fast)
+            print(f"K=M={K:<3d} {'compiled' if fast else 'NumPy   '} wall {wall:8.3f} s  nfev {tr.nfev:6d}  "
+                  f"eps_g(200) {tr.eps_g[-1]:.12g}  max rel err {rel_error(tr, refs[K]):.2e}")
     if a.solvers:
         print("\n# method      rtol    atol    K  wall[s]  nfev  max rel err eps_g")
         for K in (2, 10):
@@ -78,10 +81,11 @@ def main():
                     wall, tr = best(K, a.repeat if K == 2 else 1, method=method, rtol=rtol, atol=atol)
                     print(f"{method:8s} {rtol:7.0e} {atol:7.0e} {K:3d} {wall:8.3f} {tr.nfev:6d}  "
                           f"{rel_error(tr, refs[K]):.2e}")
-    print("\n# one RHS evaluation (vanilla, K = M)")
+    print("\n# one RHS evaluation (vanilla, K = M): NumPy reference, compiled, ratio (same run)")
     for K in (int(k) for k in a.rhs_K.split(",")):
-        t = rhs_time(K, a.repeat if K <= 10 else 1)
-        print(f"K=M={K:<4d} {t * 1e3:10.3f} ms")
+        ref = rhs_time(K, a.repeat if K <= 10 else 1, fast=False)
+        fast = rhs_time(K, a.repeat)
+        print(f"K=M={K:<4d} {ref * 1e3:10.3f} ms {fast * 1e3:10.3f} ms  {ref / fast:6.1f}x")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ from symbn.numeric.orderparams import eps_g_gram
 from symbn.numeric.trajectory import Trajectory
 
 DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
-FAST_ACTIVATIONS = ("erf", "linear")   # with a compiled right-hand side (symbn.numeric.compiled.CODES)
+FAST_ACTIVATIONS = ("erf", "linear")   # with a compiled right-hand side (symbn.numeric.compiled_ode.CODES)
 CHUNK = 1 << 17            # elements per I4 call for large K (bounded memory, cache-friendly)
 
 
@@ -70,7 +70,7 @@ class System(Guarded):
 
     ``parts(y)`` = (first, second) and ``flow(y, rho)`` = first + rho wdrift (the eta -> 0 flow in
     units of eta t, rho = eta_w / eta, no decay). ``fast``: evaluate ``system(t, y)`` with the
-    compiled right-hand side (:mod:`symbn.numeric.compiled`; default: where the activation has
+    compiled right-hand side (:mod:`symbn.numeric.compiled_ode`; default: where the activation has
     one); the NumPy code here is the reference (``fast=False``) and always gives ``terms``.
     """
 
@@ -114,20 +114,20 @@ class System(Guarded):
         self._fast = self._compiled_rhs() if self.fast else None
 
     def _compiled_rhs(self):
-        """dy = f(y) by :mod:`symbn.numeric.compiled`: (dy, status), status 0 inside the domain."""
+        """dy = f(y) by :mod:`symbn.numeric.compiled_ode`: (dy, status), status 0 inside the domain."""
         if not fast_available(self.activation.name):
             raise ParameterError(f"no compiled right-hand side for activation {self.activation.name!r} "
                                  f"(compiled: {', '.join(FAST_ACTIVATIONS)}; needs numba)")
-        from symbn.numeric import compiled
+        from symbn.numeric import compiled_ode
 
-        rhs = compiled.rhs
+        rhs = compiled_ode.rhs
         m, K = self.model, self.K
         args = (K, self.M, np.ascontiguousarray(self.T, dtype=float), self.iq.astype(np.int64),
                 self.jq.astype(np.int64), np.ascontiguousarray(self.w, dtype=float),
                 np.ascontiguousarray(self.v, dtype=float), bool(m.normalized), bool(m.project), self.learn_w,
                 self.tau, self.eta, self._c2, self.eta_w, self.weight_decay, self.noise**2,
-                compiled.CODES[self.activation.name], (1 + DOMAIN_SLACK) ** 2,
-                self.nq * self.L * (self.L + 1) // 2 > compiled.PARALLEL_WORK)
+                compiled_ode.CODES[self.activation.name], (1 + DOMAIN_SLACK) ** 2,
+                self.nq * self.L * (self.L + 1) // 2 > compiled_ode.PARALLEL_WORK)
 
         def f(y):
             dy = np.empty(self.size)

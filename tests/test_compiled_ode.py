@@ -1,4 +1,4 @@
-"""The compiled right-hand side (symbn.numeric.compiled) against the NumPy reference (System with
+"""The compiled right-hand side (symbn.numeric.compiled_ode) against the NumPy reference (System with
 fast=False), for every model, activation with a compiled path and network option; its asin against
 NumPy's; the parallel path; and the same domain failures."""
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from symbn.errors import ParameterError
 from symbn.numeric import initial, ode
 
-compiled = pytest.importorskip("symbn.numeric.compiled")
+compiled = pytest.importorskip("symbn.numeric.compiled_ode")
 
 
 def test_asin_is_within_two_ulp_of_numpy():
