@@ -46,6 +46,11 @@ class Engine:
     def noises(self):
         return [v for v in vars(self).values() if isinstance(v, Noise)]
 
+    def advance(self, n):
+        """``n`` SGD steps (an engine with a compiled loop overrides this)."""
+        for _ in range(n):
+            self.step()
+
     def limit(self, steps):
         """Prefetch at most ``steps`` steps of random numbers."""
         for n in self.noises():

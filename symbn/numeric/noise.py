@@ -68,3 +68,16 @@ class Noise:
         out = self.buf[:, self.pos]
         self.pos += 1
         return out
+
+    def take(self, n):
+        """The next ``n`` steps' draws, (S, n, *shape): the numbers ``n`` calls of ``next()`` give
+        (a view of the block when it holds them, valid until the next draw)."""
+        parts = []
+        while n > 0:
+            if self.buf is None or self.pos == self.block:
+                self._fill()
+            m = min(n, self.block - self.pos)
+            parts.append(self.buf[:, self.pos:self.pos + m])
+            self.pos += m
+            n -= m
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)

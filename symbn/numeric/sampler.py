@@ -22,6 +22,7 @@ Random numbers per step: b r + K'(K'+1)/2, independent of N. Needs N >= K + M.
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -95,9 +96,11 @@ class OrderEngine(Engine):
     """Exact sampler of (Gamma, g, beta) over S seeds; see the module docstring."""
 
     def __init__(self, model, normalizer, G, N, K, tau, eta, b, g, beta, train_rngs, test_rngs, normal_rngs,
-                 chi_rngs, **kw):
+                 chi_rngs, fast=None, **kw):
         """G (S, K+M, K+M) initial Gram matrices; one Generator per seed for batches, test sets,
-        Wishart normals and Wishart chi-squares; ``kw``: :class:`~symbn.numeric.engines.Engine`'s
+        Wishart normals and Wishart chi-squares; ``fast``: :meth:`advance` by the compiled loop
+        (:mod:`symbn.numeric.compiled_sampler`; default when numba is installed), else by
+        :meth:`step`, the NumPy reference; ``kw``: :class:`~symbn.numeric.engines.Engine`'s
         training, second layers and output-noise generators."""
         S, r, _ = G.shape
         if N < r:
@@ -107,6 +110,7 @@ class OrderEngine(Engine):
         self.z = Noise(train_rngs, (b, r), scale=math.sqrt(tau))
         self.wishart = WishartFactor(min(b, K), N - r, normal_rngs, chi_rngs)
         self.test_rngs = test_rngs
+        self.fast = importlib.util.find_spec("numba") is not None if fast is None else bool(fast)
 
     def gram(self):
         return self.G.copy()
@@ -132,6 +136,30 @@ class OrderEngine(Engine):
             cGc += self.tau * (FA @ FA.swapaxes(-1, -2))
         self.G = gram_update(self.G, proj, u, cGc, self.K, self.lr)
         self.apply_gains(u)
+
+    def advance(self, n):
+        """``n`` steps: the compiled loop on the next ``n`` steps' draws (the numbers ``step`` would
+        use), or ``step`` ``n`` times without numba."""
+        if not self.fast:
+            return super().advance(n)
+        from symbn.numeric import compiled_sampler
+
+        S, K, b, w = self.G.shape[0], self.K, self.b, self.wishart
+        none = np.empty((S, n, 0))
+        take = lambda noise, absent: absent if noise is None else np.ascontiguousarray(noise.take(n))  # noqa: E731
+        k = min(b, K)
+        if w.bartlett:
+            chi, off, gauss, rows, cols = take(w.chi, none), take(w.off, none), np.empty((S, n, k, 0)), w.rows, w.cols
+        else:
+            chi, off, rows, cols = none, none, np.empty(0, np.int64), np.empty(0, np.int64)
+            gauss = take(w.gauss, np.empty((S, n, k, 0)))
+        t = self.training
+        compiled_sampler.steps(
+            self.G, self.g, self.beta, self.w, np.ascontiguousarray(self.v, dtype=float), take(self.z, None),
+            take(self.label, np.empty((S, 0, b))), chi, off, gauss, rows.astype(np.int64), cols.astype(np.int64),
+            K, self.tau, self.eta, t.weight_decay, self.lr, t.eta_w / self.N, t.weight_decay / self.N,
+            self.model.normalized, self.model.project, self.model.centered, self.normalizer == "population",
+            compiled_sampler.ACTIVATIONS[t.activation], t.eta_w > 0, self.N - self.G.shape[1])
 
     def test_error(self, P):
         """Test-set eps_g on P fresh inputs per seed, sampled through their projections L z."""

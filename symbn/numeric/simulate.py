@@ -37,6 +37,7 @@ from symbn.numeric.sampler import OrderEngine
 from symbn.numeric.trajectory import Trajectory
 
 METHODS = defaults.SIMULATION_METHODS
+CHUNK = 512          # steps per engine call between progress updates (and chances to interrupt)
 DEFAULTS = defaults.SIMULATE
 
 
@@ -91,7 +92,7 @@ def training(model, activation, eta_w, noise, weight_decay):
     return t
 
 
-def _engine(model, method, normalizer, streams, N, K, M, tau, eta, b, train, w, v):
+def _engine(model, method, normalizer, streams, N, K, M, tau, eta, b, train, w, v, fast=None):
     S, r = len(streams), K + M
     V = np.empty((S, r, N))
     for s, st in enumerate(streams):
@@ -102,7 +103,7 @@ def _engine(model, method, normalizer, streams, N, K, M, tau, eta, b, train, w, 
     if method == "direct":
         return DirectEngine(model, normalizer, V, tau, eta, b, g0, beta0, K, rngs["train"], rngs["test"], **kw)
     return OrderEngine(model, normalizer, V @ np.swapaxes(V, -1, -2), N, K, tau, eta, b, g0, beta0,
-                       rngs["train"], rngs["test"], rngs["normal"], rngs["chisquare"], **kw)
+                       rngs["train"], rngs["test"], rngs["normal"], rngs["chisquare"], fast=fast, **kw)
 
 
 def _snapshot(eng, K, model):
@@ -139,7 +140,7 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
              eta=DEFAULTS["eta"], b=DEFAULTS["b"], normalizer=DEFAULTS["normalizer"], method=DEFAULTS["method"],
              seeds=DEFAULTS["seeds"], seed=DEFAULTS["seed"], activation=DEFAULTS["activation"],
              eta_w=DEFAULTS["eta_w"], noise=DEFAULTS["noise"], weight_decay=DEFAULTS["weight_decay"],
-             w=1.0, v=1.0, record=None, every=None, test_size=0, progress=False) -> Trajectory:
+             w=1.0, v=1.0, record=None, every=None, test_size=0, progress=False, fast=None) -> Trajectory:
     """Run online SGD of ``model`` with K students, M teachers (default K); returns a Trajectory.
 
     N: input dimension; steps: SGD steps (alpha = steps / N); normalizer: "batch" | "population"
@@ -151,7 +152,9 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
     themselves per step). record/every: step counts to record (:func:`record_steps`); test_size:
     if > 0, also record a test-set estimate on that many fresh inputs; progress: True for a bar on
     stderr, or a callable ``f(done, total)``. Both methods draw the initial weights as N-vectors
-    from the same stream, so a seed starts from the same order parameters in either.
+    from the same stream, so a seed starts from the same order parameters in either. fast: the
+    order sampler's compiled step loop (default when numba is installed; False: the NumPy
+    reference, same random numbers).
     """
     m, K, M, N, steps, tau, eta, b, test_size = check_params(
         model, K, M, N, steps, tau, eta, b, normalizer, method, test_size)
@@ -162,7 +165,8 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
                       "(use b > 1 or normalizer='population')", stacklevel=2)
     idx = seed_indices(seeds)
     rec = record_steps(steps, record, every)
-    eng = _engine(m, method, normalizer, [seed_streams(seed, k) for k in idx], N, K, M, tau, eta, b, train, w, v)
+    eng = _engine(m, method, normalizer, [seed_streams(seed, k) for k in idx], N, K, M, tau, eta, b, train, w, v,
+                  fast)
     eng.limit(steps)
     initial = _snapshot(eng, K, m)
     if "w" not in initial and np.any(w != 1):      # a fixed second layer other than ones
@@ -176,9 +180,10 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
     try:
         for target in rec:
             while done < target:
-                eng.step()
-                done += 1
-                if bar and (done & 63 == 0 or done == steps):
+                n = min(target - done, CHUNK)
+                eng.advance(n)
+                done += n
+                if bar:
                     bar(done)
             frames.append(_snapshot(eng, K, m))
             if test_size:
