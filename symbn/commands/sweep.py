@@ -1,8 +1,8 @@
 """symbn sweep ode|simulate: one ODE integration or SGD run per grid point, into a tidy CSV table.
 
-Every parameter flag takes a list or range (``--K 2:5``, ``--eta 0.5,1,2``, ``--tau 0.1:10:log5``;
-the grid syntax of ``symbn spectrum``); the sweep is their Cartesian product. ``--seeds 4`` means
-seed indices 0..3 (as in ``symbn simulate``), ``--seeds 3:7`` or ``--seeds 0,5`` lists them; an
+Every parameter flag takes a list or range ('--K 2:5', '--eta 0.5,1,2', '--tau 0.1:10:log5';
+the grid syntax of 'symbn spectrum'); the sweep is their Cartesian product. '--seeds 4' means
+seed indices 0..3 (as in 'symbn simulate'), '--seeds 3:7' or '--seeds 0,5' lists them; an
 ODE job starts from its seed's random start, the initial state of the simulation with that seed.
 One row per job: the parameters (model, K, M, tau, eta, b, activation, eta_w, noise,
 weight_decay, seed, then the fixed settings), eps_g at the end, exit_alpha (plateau exit: eps_g

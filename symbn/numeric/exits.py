@@ -19,7 +19,7 @@ from symbn.numeric.simulate import simulate
 
 STUDY = dict(N=500, seeds=4, alpha_max=None, points=2001)
 """Defaults: input dimension, seeds, the longest run (alpha; None: :func:`run_length`), output points
-per ODE run."""
+per ODE run (as many again over its first 1 %)."""
 
 
 def run_length(eta):
@@ -40,9 +40,10 @@ def ode_exit(model, K, init, *, tau=1.0, eta=1.0, b=1, alpha_max=None, points=ST
     """Exit alpha of the ODE from ``init`` (inf if not by alpha_max, nan if the state leaves the domain)."""
     height = plateau.plateau_height(model, K, tau)
     alpha_max = run_length(eta) if alpha_max is None else alpha_max
+    # ``points`` over the run plus as many over its first 1 %: large eta and b exit within alpha ~ 1
+    times = np.union1d(np.linspace(0.0, alpha_max, points), np.linspace(0.0, alpha_max / 100, points))
     try:
-        tr = ode.integrate(model, init=init, tau=tau, eta=eta, b=b, times=np.linspace(0.0, alpha_max, points),
-                           rtol=1e-7, atol=1e-10)
+        tr = ode.integrate(model, init=init, tau=tau, eta=eta, b=b, times=times, rtol=1e-7, atol=1e-10)
     except ODEError:
         return np.nan
     return float(plateau.plateau(tr.alpha, tr.eps_g[None], height=height).exit_alpha[0])
@@ -54,8 +55,10 @@ def _ode_job(model, K, tau, eta, b, N, seeds, alpha_max, points):
 
 
 def _sim_job(model, K, tau, eta, b, N, seeds, alpha_max, normalizer):
-    tr = simulate(model, K, N=N, steps=int(round(alpha_max * N)), tau=tau, eta=eta, b=b, seeds=seeds,
-                  normalizer=normalizer, every=max(1, N // 10))
+    steps = int(round(alpha_max * N))
+    fine = np.arange(0, min(steps, 20 * N) + 1, max(1, N // 100))      # alpha 0.01 up to 20, then 0.1
+    tr = simulate(model, K, N=N, steps=steps, tau=tau, eta=eta, b=b, seeds=seeds, normalizer=normalizer,
+                  record=np.union1d(fine, np.arange(0, steps + 1, max(1, N // 10))))
     exits = plateau.exits(tr)
     return np.where(np.isfinite(tr.eps_g[:, -1]), exits, np.nan).tolist()
 
