@@ -14,12 +14,17 @@ CPU count; one worker runs the jobs here, one after the other.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 
 from symbn.errors import ParameterError
 
 
-def _indexed(fn, index, job):
+def _indexed(fn, index, job, threads=None):
+    if threads and importlib.util.find_spec("numba") is not None:
+        import numba       # the pool's processes already fill the cores: compiled loops run serially
+
+        numba.set_num_threads(threads)
     return index, fn(**job)
 
 
@@ -32,7 +37,9 @@ def _local(fn, jobs, order, workers):
     from joblib import Parallel, delayed
 
     n = min(len(jobs), max(1, int(workers or workers_default())))
-    yield from Parallel(n_jobs=n, return_as="generator_unordered")(delayed(_indexed)(fn, i, jobs[i]) for i in order)
+    threads = 1 if n > 1 else None
+    yield from Parallel(n_jobs=n, return_as="generator_unordered")(
+        delayed(_indexed)(fn, i, jobs[i], threads) for i in order)
 
 
 def _dask(fn, jobs, order, address):
