@@ -8,7 +8,8 @@
    order sampler, microseconds per step (the SGD loop alone).
 3. The runner's overhead per job: 24 short ODE jobs (K = 2, alpha = 50) run in-process one after the
    other, through the local process pool (2 workers), and through a dask.distributed LocalCluster
-   on loopback (2 single-threaded worker processes); wall time per job of each.
+   on loopback (2 single-threaded worker processes), each warmed up by 2 jobs first (process start
+   and imports: ~1-2 s once per pool); wall time per job of each.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def ode_job_cost(K):
 
 
 def sim_step_cost(method, N, steps=2000):
+    simulate("vanilla", 2, N=N, steps=10, method=method, seeds=1)           # load compiled code outside timing
     tr = simulate("vanilla", 2, N=N, steps=steps, eta=1.0, b=1, method=method, seeds=1, every=steps)
     return tr.elapsed / steps
 
@@ -48,6 +50,7 @@ def runner_overhead(n_jobs=24):
     inproc = time.perf_counter() - t0
     out = {}
     with tempfile.TemporaryDirectory() as d:
+        sweep.run("ode", jobs[:2], Path(d) / "warm-local.csv", workers=2)     # start the pool's processes
         t0 = time.perf_counter()
         sweep.run("ode", jobs, Path(d) / "local.csv", workers=2)
         out["local pool (2 workers)"] = time.perf_counter() - t0
