@@ -112,7 +112,8 @@ def test_a_dask_cluster_on_loopback_gives_the_local_rows(tmp_path):
     assert all(math.isfinite(float(r["eps_g"])) for r in remote)
 
 
-def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
+    monkeypatch.setattr(jobs, "CONNECT_TIMEOUT", "2s")
     with pytest.raises(ParameterError, match="dask scheduler"):
         sweep.run("simulate", sweep.grid(axes(seed=[0]), SIM), tmp_path / "s.csv", scheduler="tcp://127.0.0.1:9")

@@ -33,6 +33,10 @@ def workers_default():
     return int(os.environ.get("SYMBN_WORKERS", 0) or 0) or (os.cpu_count() or 1)
 
 
+CONNECT_TIMEOUT = "20s"
+"""How long to try reaching a dask scheduler before giving up with a clear error."""
+
+
 def _local(fn, jobs, order, workers):
     from joblib import Parallel, delayed
 
@@ -48,7 +52,7 @@ def _dask(fn, jobs, order, address):
     except ImportError:
         raise ParameterError("--dask needs dask.distributed: pip install 'symbn[dask]'") from None
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as e:
         raise ParameterError(f"cannot reach the dask scheduler at {address!r}: {e}") from None
     with client:
