@@ -42,9 +42,9 @@ def rel_error(tr, ref):
     return float(np.max(np.abs(tr.eps_g - ref.eps_g) / np.abs(ref.eps_g)))
 
 
-def rhs_time(K, repeat, fast=None):
+def rhs_time(K, repeat, fast=None, model="vanilla", **network):
     init = initial.random(K, K, N=max(1000, 4 * K), seed=0)
-    system = ode.System("vanilla", K, K, init.T, TAU, ETA, B, fast=fast)
+    system = ode.System(model, K, K, init.T, TAU, ETA, B, fast=fast, **network)
     y = system.pack(init.Q, init.R)
     system(0.0, y)                          # compile or load the compiled kernels outside the timing
     n = max(1, int(2000 / K**2) * (20 if system.fast else 1))
@@ -86,6 +86,13 @@ def main():
         ref = rhs_time(K, a.repeat if K <= 10 else 1, fast=False)
         fast = rhs_time(K, a.repeat)
         print(f"K=M={K:<4d} {ref * 1e3:10.3f} ms {fast * 1e3:10.3f} ms  {ref / fast:6.1f}x")
+    print("\n# the general network (bn-exact): soft committee machine (w = v = 1) vs a learned second layer\n"
+          "# with output noise and weight decay, NumPy and compiled, same run")
+    net = dict(eta_w=0.5, noise=0.1, weight_decay=0.01)
+    for K in (2, 10):
+        row = [rhs_time(K, a.repeat, fast=f, model="bn-exact", **kw) for f in (False, True) for kw in ({}, net)]
+        print(f"K=M={K:<4d} NumPy {row[0] * 1e3:.3f} ms -> learned w {row[1] * 1e3:.3f} ms ({row[1] / row[0]:.2f}x); "
+              f"compiled {row[2] * 1e3:.4f} ms -> {row[3] * 1e3:.4f} ms ({row[3] / row[2]:.2f}x)")
 
 
 if __name__ == "__main__":
