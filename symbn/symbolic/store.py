@@ -48,12 +48,23 @@ def encode(obj):
     return srepr(obj)
 
 
-def render() -> str:
-    """The file's text: {generated_by, sympy, objects: {"kind/model": srepr or list or dict of srepr}}."""
+def entries(families=None) -> dict:
+    """{"kind/model": encoded object} for the stored objects of the model families ``families``
+    (default all), in :func:`keys` order."""
     out = {}
     for kind, name in keys():
-        compute = FORWARD.get(kind) or RULE[kind]
-        out[f"{kind}/{name}"] = encode(compute(models.get(name)))
+        model = models.get(name)
+        if families is None or model.family in families:
+            compute = FORWARD.get(kind) or RULE[kind]
+            out[f"{kind}/{name}"] = encode(compute(model))
+    return out
+
+
+def render(found=None) -> str:
+    """The file's text: {generated_by, sympy, objects: {"kind/model": srepr or list or dict of srepr}};
+    ``found``: the entries computed already (e.g. by :func:`entries` in other processes)."""
+    found = entries() if found is None else found
+    out = {f"{kind}/{name}": found[f"{kind}/{name}"] for kind, name in keys()}
     data = {"generated_by": f"symbn/derive.py with sympy {sp.__version__}: srepr of the slow objects "
                             "of symbn.symbolic (read by symbn.symbolic.api). Do not edit; regenerate "
                             "with `symbn derive`.",
