@@ -43,6 +43,17 @@ def dphi(x, act):
     return 1.0 if x > 0.0 else 0.0
 
 
+@njit(inline="always", cache=True)
+def cross(A, B, out):
+    """out[i, j] = sum_u A[u, i] B[u, j], i.e. A^T B for the loop's small matrices (summed in u order)."""
+    for i in range(A.shape[1]):
+        for j in range(B.shape[1]):
+            acc = 0.0
+            for u in range(A.shape[0]):
+                acc += A[u, i] * B[u, j]
+            out[i, j] = acc
+
+
 @njit(cache=True)
 def psd_factor(G):
     """L with L L^T = G: Cholesky, or V sqrt(max(w, 0)) from the eigen-decomposition when a pivot is
@@ -96,17 +107,14 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
     cGc = np.empty((K, K))
     A = np.zeros((k, k))
     XtC = np.empty((K, K))
+    cY = np.empty((K, M))
+    FAAF = np.empty((K, K))
     for t in range(n):
         for s in range(S):
             Gs = G[s]
             L = psd_factor(Gs)
             zz = z[s, t]
-            for u in range(b):
-                for a in range(r):
-                    acc = 0.0
-                    for e in range(r):
-                        acc += zz[u, e] * L[a, e]
-                    proj[u, a] = acc
+            cross(zz.T, L.T, proj)                              # proj = z L^T
             # the forward map
             for i in range(K):
                 if not normalized:
@@ -160,29 +168,14 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
                         c[u, i] *= g[s, i] / sd[i]
                 d[i] -= kappa / eta
             # c^T G c = (c^T z)(c^T z)^T + tau (F A)(F A)^T
-            for i in range(K):
-                for a in range(r):
-                    acc = 0.0
-                    for u in range(b):
-                        acc += c[u, i] * zz[u, a]
-                    cz[i, a] = acc
-            for i in range(K):
-                for j in range(K):
-                    acc = 0.0
-                    for a in range(r):
-                        acc += cz[i, a] * cz[j, a]
-                    cGc[i, j] = acc
+            cross(c, zz, cz)
+            cross(cz.T, cz.T, cGc)
             if n_wishart > 0:
                 if b <= K:
                     F = c.T.copy()
                 else:
                     ctc = np.empty((K, K))
-                    for i in range(K):
-                        for j in range(K):
-                            acc = 0.0
-                            for u in range(b):
-                                acc += c[u, i] * c[u, j]
-                            ctc[i, j] = acc
+                    cross(c, c, ctc)
                     F = psd_factor(ctc)
                 if bartlett:
                     for a in range(k):
@@ -194,26 +187,19 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
                     FA = F @ A
                 else:
                     FA = F @ gauss[s, t]
+                cross(FA.T, FA.T, FAAF)
                 for i in range(K):
                     for j in range(K):
-                        acc = 0.0
-                        for a in range(FA.shape[1]):
-                            acc += FA[i, a] * FA[j, a]
-                        cGc[i, j] += tau * acc
+                        cGc[i, j] += tau * FAAF[i, j]
             # Gamma' (sampler.gram_update)
-            for i in range(K):
-                for j in range(K):
-                    acc = 0.0
-                    for u in range(b):
-                        acc += proj[u, i] * c[u, j]
-                    XtC[i, j] = acc * (1.0 + lr * d[i])
+            cross(proj[:, :K], c, XtC)
+            cross(c, proj[:, K:], cY)
             for i in range(K):
                 Di = 1.0 + lr * d[i]
+                for j in range(K):
+                    XtC[i, j] *= Di
                 for m in range(M):
-                    acc = 0.0
-                    for u in range(b):
-                        acc += c[u, i] * proj[u, K + m]
-                    Gs[i, K + m] = Di * Gs[i, K + m] + lr * acc
+                    Gs[i, K + m] = Di * Gs[i, K + m] + lr * cY[i, m]
                     Gs[K + m, i] = Gs[i, K + m]
             for i in range(K):
                 for j in range(i, K):
