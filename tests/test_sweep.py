@@ -81,6 +81,44 @@ def test_an_interrupted_sweep_keeps_its_rows_and_resume_skips_them(tmp_path, mon
     assert sweep.run("simulate", work, out, resume=True, workers=1) == (0, 3)
 
 
+def test_a_parquet_table_is_typed_written_at_the_end_and_resumable(tmp_path, monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "s.parquet"
+    work = sweep.grid(axes(seed=[0, 1, 2]), SIM)
+    real = jobs.imap
+
+    def interrupted(*args, **kw):
+        gen = real(*args, **kw)
+        yield next(gen)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "imap", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run("simulate", work, out, workers=1)
+    monkeypatch.setattr(jobs, "imap", real)
+    log = tmp_path / "s.parquet.rows.csv"
+    assert not out.exists() and len(rows(log)) == 1     # no half-written Parquet: the journal keeps the row
+    assert sweep.run("simulate", work, out, resume=True, workers=1) == (2, 1)
+    assert not log.exists()
+    got = pq.read_table(out)
+    assert got.column_names == list(sweep.columns("simulate"))
+    types = {f.name: str(f.type) for f in got.schema}
+    assert (types["model"], types["K"], types["seed"], types["tau"], types["eps_g"]) == \
+        ("string", "int64", "int64", "double", "double")
+    data = got.to_pydict()
+    assert sorted(data["seed"]) == [0, 1, 2]
+    csv_out = tmp_path / "s.csv"                         # the same jobs into CSV: the same numbers
+    sweep.run("simulate", work, csv_out, workers=1)
+    by_seed = {int(r["seed"]): float(r["eps_g"]) for r in rows(csv_out)}
+    assert {s: e for s, e in zip(data["seed"], data["eps_g"])} == by_seed
+    assert data["exit_alpha"] == [math.inf] * 3         # still on the plateau at alpha 30
+    # extending a finished sweep: --resume reads the Parquet table, runs only the new seed
+    assert sweep.run("simulate", sweep.grid(axes(seed=[0, 1, 2, 3]), SIM), out, resume=True, workers=1) == (1, 3)
+    assert sorted(pq.read_table(out).column("seed").to_pylist()) == [0, 1, 2, 3]
+    with pytest.raises(ParameterError, match="exists"):
+        sweep.run("simulate", work, out, workers=1)
+
+
 def test_bad_input_names_the_parameter(tmp_path, capsys):
     out = str(tmp_path / "s.csv")
     cases = {("--K", "0"): "K must be", ("--eta", "-1"): "eta must be > 0", ("--tau", "nan"): "tau",
@@ -92,7 +130,8 @@ def test_bad_input_names_the_parameter(tmp_path, capsys):
     (tmp_path / "s.csv").write_text("model\n")
     assert cli.main(["sweep", "ode", "--out", out]) == 2
     assert "exists" in capsys.readouterr().err
-    assert cli.main(["sweep", "ode", "--out", str(tmp_path / "s.parquet")]) == 2
+    assert cli.main(["sweep", "ode", "--out", str(tmp_path / "s.json")]) == 2
+    assert ".csv or .parquet" in capsys.readouterr().err
     with pytest.raises(ParameterError, match="columns"):
         sweep.run("ode", sweep.grid(axes(), ODE), out, resume=True)
 

@@ -1,4 +1,4 @@
-"""symbn sweep ode|simulate: one ODE integration or SGD run per grid point, into a tidy CSV table.
+"""symbn sweep ode|simulate: one ODE integration or SGD run per grid point, into a tidy table (CSV or Parquet).
 
 Every parameter flag takes a list or range ('--K 2:5', '--eta 0.5,1,2', '--tau 0.1:10:log5';
 the grid syntax of 'symbn spectrum'); the sweep is their Cartesian product. '--seeds 4' means
@@ -8,7 +8,9 @@ One row per job: the parameters (model, K, M, tau, eta, b, activation, eta_w, no
 weight_decay, seed, then the fixed settings), eps_g at the end, exit_alpha (plateau exit: eps_g
 below half the plateau height; inf if not in the run, empty where undefined: K != M, a learned
 second layer, linear activation) and elapsed_s (wall time of the integration or SGD loop alone).
-Rows are appended as jobs finish; an interrupted sweep keeps them and --resume skips their jobs.
+Rows are appended as jobs finish (a .parquet table: into FILE.parquet.rows.csv, turned into the
+Parquet file when the sweep is done; pip install 'symbn[parquet]'); an interrupted sweep keeps them
+and --resume skips their jobs.
 Jobs run in local processes (--workers, default the CPU count) or on a dask.distributed cluster
 (--dask tcp://host:port; pip install 'symbn[dask]', symbn installed on the workers).
 """
@@ -22,7 +24,7 @@ def register(sub):
     from symbn import defaults, models
 
     d = defaults.SWEEP
-    s = sub.add_parser("sweep", help="parameter sweeps of ODEs or simulations into a CSV table (local or dask)",
+    s = sub.add_parser("sweep", help="parameter sweeps of ODEs or simulations into a CSV or Parquet table (local or dask)",
                        description=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("kind", choices=("ode", "simulate"), help="integrate the ODE or simulate SGD")
     s.add_argument("--model", default="vanilla", help=f"comma list of {', '.join(models.names('simulate'))} "
@@ -47,7 +49,8 @@ def register(sub):
                    help=f"simulate: exact order sampler or direct (default {d['method']})")
     s.add_argument("--normalizer", default=d["normalizer"], choices=defaults.NORMALIZERS,
                    help=f"simulate: BN statistics (default {d['normalizer']})")
-    s.add_argument("--out", required=True, metavar="FILE.csv", help="the table (created; see --resume)")
+    s.add_argument("--out", required=True, metavar="FILE.csv|FILE.parquet",
+                   help="the table (created; see --resume)")
     s.add_argument("--resume", action="store_true", help="keep the rows already in --out and skip their jobs")
     s.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
     s.add_argument("--dask", metavar="ADDRESS", default=None,

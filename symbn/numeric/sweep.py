@@ -1,6 +1,6 @@
 """Parameter sweeps: one job per grid point (model, K, M, tau, eta, b, network, seed), run by
 :mod:`symbn.numeric.jobs` (local processes or a dask.distributed cluster), each finished job one
-row of a tidy CSV table as soon as it is done.
+row of a tidy table (:mod:`symbn.numeric.table`: CSV, or Parquet at the end) as soon as it is done.
 
 Jobs: ``ode`` integrates the full ODE from seed ``seed``'s random start (weights N(0, 1/N), base
 seed ``base``); ``simulate`` runs that same seed (one seed per job). Results per row: ``eps_g`` at
@@ -9,25 +9,19 @@ model's family; ``inf`` if not in the run; empty where no plateau height is defi
 learned second layer, linear activation) and ``elapsed_s`` (wall time of the integration or of the
 SGD loop alone).
 
-The table: one header line, then one line per job, appended with a single write and flushed.
-``resume`` keeps the rows already in the file (a torn last line of a killed run is dropped) and
+``resume`` keeps the rows already in the table (a torn last line of a killed run is dropped) and
 skips their jobs; a job is identified by its parameter columns.
 """
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 
 from symbn import validate
 from symbn.errors import ParameterError
-from symbn.files import write_atomic
-from symbn.numeric import jobs, ode, plateau
+from symbn.numeric import jobs, ode, plateau, table
 from symbn.numeric.odesolve import ODEError
 from symbn.numeric.simulate import simulate
 
@@ -121,77 +115,30 @@ def simulate_job(model, K, M, tau, eta, b, activation, eta_w, noise, weight_deca
 JOBS = {"ode": ode_job, "simulate": simulate_job}
 
 
-def _cell(value):
-    """A CSV cell: integers plain, floats by repr (round-trips), nan as empty."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return "" if math.isnan(value) else repr(float(value))
-    return str(value)
-
-
-def _line(cells):
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(cells)
-    return buf.getvalue()
+TYPES = {**dict.fromkeys(("model", "activation", "method", "normalizer"), str),
+         **dict.fromkeys(("K", "M", "b", "seed", "N", "base", "points", "steps"), int)}
+"""Column types of the Parquet table (every other column is float)."""
 
 
 def _key(row, names):
     return tuple(row[n] for n in names)
 
 
-def read_table(path):
-    """(header, rows as dicts of strings) of a sweep table; a torn last line is dropped."""
-    text = Path(path).read_text()
-    if not text.endswith("\n"):
-        text = text[:text.rfind("\n") + 1]
-    lines = list(csv.reader(io.StringIO(text)))
-    if not lines:
-        return None, []
-    return tuple(lines[0]), [dict(zip(lines[0], r)) for r in lines[1:] if len(r) == len(lines[0])]
-
-
-def _open(path, header, resume):
-    """The table's file handle (append mode) and the parameter keys already in it."""
-    path = Path(path)
-    if path.suffix.lower() != ".csv":
-        raise ParameterError(f"--out must be a .csv file, got {str(path)!r}")
-    done, keep = set(), ""
-    if resume and path.exists() and path.stat().st_size:
-        found, rows = read_table(path)
-        if found is not None and found != header:
-            raise ParameterError(f"--resume: {str(path)!r} has columns {', '.join(found)}, "
-                                 f"not those of this sweep ({', '.join(header)})")
-        params = header[:-len(RESULTS)]
-        done = {_key(r, params) for r in rows}
-        keep = "".join(_line([r[c] for c in header]) for r in rows)
-    elif path.exists() and not resume:
-        raise ParameterError(f"{str(path)!r} exists: pass --resume to continue it, or remove it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, _line(header) + keep)     # a resumed table, without its torn line
-        return open(path, "a"), done
-    except OSError as e:
-        raise ParameterError(f"cannot write {str(path)!r}: {e.strerror or e}") from None
-
-
 def run(kind, job_list, out, *, resume=False, workers=None, scheduler=None):
-    """Run the jobs of ``kind`` into the CSV table ``out``; returns (jobs run, jobs skipped).
+    """Run the jobs of ``kind`` into the table ``out`` (.csv or .parquet, :mod:`symbn.numeric.table`);
+    returns (jobs run, jobs skipped).
 
     Rows stream in as jobs finish (any order); an interrupt leaves every finished row in place."""
     header = columns(kind)
     params = header[:-len(RESULTS)]
-    fh, done = _open(out, header, resume)
+    fh, kept = table.start(out, header, resume)
+    done = {_key(r, params) for r in kept}
     with fh:
-        todo = [j for j in job_list if _key({n: _cell(j[n]) for n in params}, params) not in done]
+        todo = [j for j in job_list if _key({n: table.cell(j[n]) for n in params}, params) not in done]
         cost = [j.get("t", j.get("steps", 1)) * j["K"] ** 2 * (1 + j["eta"] ** 2 * j["K"] ** 2 / j["b"])
                 for j in todo]
         for index, result in jobs.imap(JOBS[kind], todo, workers=workers, cost=cost, label=f"sweep {kind}",
                                        scheduler=scheduler):
-            row = {**todo[index], **result}
-            fh.write(_line([_cell(row[c]) for c in header]))
-            fh.flush()
-            os.fsync(fh.fileno())
+            table.append(fh, header, {**todo[index], **result})
+    table.finish(out, {c: TYPES.get(c, float) for c in header})
     return len(todo), len(job_list) - len(todo)
