@@ -16,10 +16,10 @@ pytest.importorskip("symbn.numeric.compiled_sampler")
 NET = dict(eta_w=0.5, noise=0.3, weight_decay=0.1, w=[0.8, 1.2], v=[1.1, 0.9, 1.0])
 
 
-def both(model, M=3, **kw):
+def both(model, M=3, K=2, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")      # the degenerate batch-of-one BN cases are included on purpose
-        return [simulate(model, 2, M, fast=f, **kw) for f in (True, False)]
+        return [simulate(model, K, M, fast=f, **kw) for f in (True, False)]
 
 
 def worst(a, r):
@@ -48,6 +48,32 @@ def test_same_path_as_the_reference_for_erf_with_b_gt_K(model):
         a, r = both(model, M=2 if model == "bn-full" else 3, N=40, steps=300, tau=1.3, eta=0.7, b=5,
                     normalizer=normalizer, seeds=2, seed=5, every=100, **net)
         assert worst(a, r) < 1e-10
+
+
+def test_psd_factor_same_as_the_reference_on_singular_and_near_singular_matrices():
+    from symbn.numeric import compiled_sampler
+
+    rng = np.random.default_rng(7)
+    for eps in (0.0, 1e-15, 1e-9, 1e-3):              # exactly dependent, below / above the pivot tolerance
+        V = rng.standard_normal((4, 50))
+        V[3] = V[0] - 0.5 * V[1] + eps * rng.standard_normal(50)
+        G = V @ V.T / 50
+        ref, got = sampler.psd_factor(G[None])[0], np.empty((4, 4))
+        compiled_sampler.psd_factor(G, got, sampler.PIVOT_TOL)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got @ got.T, G, rtol=0, atol=1e-12)
+
+
+def test_same_path_as_the_reference_through_convergence():
+    # K = M = 1 has no plateau to amplify round-off: the student learns its teacher to eps_g ~ 1e-14,
+    # so Gamma becomes singular to round-off and both take the semidefinite Cholesky (the factor
+    # of the dependent direction is round-off / sqrt(pivot tolerance) ~ 3e-10 relative, hence 1e-6).
+    for b in (1, 3):
+        a, r = both("vanilla", M=1, K=1, N=20, steps=6000, tau=1.0, eta=1.0, b=b, seeds=2, seed=3, every=500)
+        assert np.all(a.eps_g[:, -1] < 1e-12) and np.all(r.eps_g[:, -1] < 1e-12)
+        schur = (a.Q - a.R ** 2 / a.T)[..., 0, 0] / a.Q[..., 0, 0]      # Gamma's last pivot, relative
+        assert np.sum(schur < 3 * sampler.PIVOT_TOL) >= 4               # the semidefinite branch ran
+        assert worst(a, r) < 1e-6
 
 
 def test_singular_ctc_same_distribution_as_the_reference_with_power(monkeypatch):

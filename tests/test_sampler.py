@@ -78,6 +78,23 @@ def test_psd_factor_handles_singular_matrices():
     np.testing.assert_allclose(L @ L.swapaxes(-1, -2), G, atol=1e-12)
 
 
+def test_psd_factor_is_cholesky_and_semidefinite_cholesky_where_a_pivot_vanishes():
+    # a Gram matrix of 5 vectors spanning 3 dimensions (a student that has learned its teacher is
+    # such a matrix), next to positive definite ones in the same batch
+    rng = np.random.default_rng(4)
+    V = rng.standard_normal((5, 30))
+    V[3], V[4] = V[0], 0.6 * V[1] - 0.8 * V[2]
+    singular = V @ V.T / 30
+    pd = [A @ A.T / 30 for A in rng.standard_normal((2, 5, 30))]
+    G = np.stack([pd[0], singular, pd[1]])
+    L = psd_factor(G)
+    for s in (0, 2):                                    # untouched: LAPACK's factor, bit for bit
+        assert np.array_equal(L[s], np.linalg.cholesky(G[s]))
+    assert np.allclose(np.triu(L[1], 1), 0.0) and np.sum(np.diagonal(L[1]) > 0) == 3
+    np.testing.assert_allclose(L[1] @ L[1].T, singular, rtol=0, atol=1e-13 * singular.max())
+    assert np.allclose(L[1][:, 3:], 0.0)                # columns of the dependent directions are zero
+
+
 def _engines(model, normalizer, N, K, M, b, tau, eta, S, seed=0, training=Training()):
     """Direct and order engines started from the same state, S independent replicas each
     (``training``: a learned second layer, output noise, weight decay; w starts away from 1)."""

@@ -54,40 +54,56 @@ def cross(A, B, out):
             out[i, j] = acc
 
 
-@njit(cache=True)
-def psd_factor(G):
-    """L with L L^T = G: Cholesky, or V sqrt(max(w, 0)) from the eigen-decomposition when a pivot is
-    not positive (:func:`symbn.numeric.sampler.psd_factor`)."""
-    n = G.shape[0]
-    L = np.zeros((n, n))
-    for j in range(n):
+@njit(inline="always", cache=True)
+def cholesky(G, L, tol, semidefinite):
+    """Cholesky into L; a pivot <= tol G_jj stops it (False), or with ``semidefinite`` gives a zero column."""
+    L[:] = 0.0
+    for j in range(G.shape[0]):
         s = G[j, j]
         for k in range(j):
             s -= L[j, k] * L[j, k]
-        if not s > 0.0:
-            w, V = np.linalg.eigh(G)
-            for a in range(n):
-                for c in range(n):
-                    L[a, c] = V[a, c] * math.sqrt(max(w[c], 0.0))
-            return L
+        if not s > tol * G[j, j]:
+            if not semidefinite:
+                return False
+            continue
         L[j, j] = math.sqrt(s)
-        for i in range(j + 1, n):
+        for i in range(j + 1, G.shape[0]):
             t = G[i, j]
             for k in range(j):
                 t -= L[i, k] * L[j, k]
             L[i, j] = t / L[j, j]
-    return L
+    return True
+
+
+@njit(cache=True)
+def psd_factor(G, L, tol):
+    """L (overwritten) with L L^T = G: Cholesky, or where a pivot is <= tol G_jj the semidefinite
+    Cholesky with such pivots as zero columns (:func:`symbn.numeric.sampler.psd_factor`)."""
+    if not cholesky(G, L, tol, False):
+        cholesky(G, L, tol, True)
+
+
+@njit(inline="always", cache=True)
+def factor(c, ctc, F, A, FA, tol):
+    """FA = F A with F F^T = c^T c: F = c^T for b <= K, else the factor of c^T c (into F)."""
+    if c.shape[0] <= c.shape[1]:
+        cross(c, A, FA)
+    else:
+        cross(c, c, ctc)
+        psd_factor(ctc, F, tol)
+        cross(F.T, A, FA)
 
 
 @njit(cache=True)
 def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, kappa, lr, lr_w, decay_w, normalized,
-          project, centered, population, act, learn_w, n_wishart):
+          project, centered, population, act, learn_w, n_wishart, tol):
     """Advance G (S, r, r), g, beta, w (S, K) by z.shape[1] steps in place.
 
     z (S, n, b, r) scaled batch coordinates; label (S, n, b) output noise (n = 0: none); chi (S, n, k),
     off (S, n, k(k-1)/2) Bartlett draws, or gauss (S, n, k, m) Gaussian factors (k = min(b, K));
     rows/cols the strict lower triangle's indices; n_wishart = N - r; lr = eta / N, lr_w = eta_w / N,
-    decay_w = kappa / N (a learned w's rate and decay per step)."""
+    decay_w = kappa / N (a learned w's rate and decay per step); tol the semidefinite Cholesky's pivot
+    tolerance (:data:`symbn.numeric.sampler.PIVOT_TOL`)."""
     S, n, b, r = z.shape
     M = r - K
     k = min(b, K)
@@ -109,10 +125,14 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
     XtC = np.empty((K, K))
     cY = np.empty((K, M))
     FAAF = np.empty((K, K))
+    L = np.empty((r, r))
+    ctc = np.empty((K, K))
+    F = np.empty((K, K))
+    FA = np.empty((K, k if bartlett else gauss.shape[3]))
     for t in range(n):
         for s in range(S):
             Gs = G[s]
-            L = psd_factor(Gs)
+            psd_factor(Gs, L, tol)
             zz = z[s, t]
             cross(zz.T, L.T, proj)                              # proj = z L^T
             # the forward map
@@ -171,12 +191,6 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
             cross(c, zz, cz)
             cross(cz.T, cz.T, cGc)
             if n_wishart > 0:
-                if b <= K:
-                    F = c.T.copy()
-                else:
-                    ctc = np.empty((K, K))
-                    cross(c, c, ctc)
-                    F = psd_factor(ctc)
                 if bartlett:
                     for a in range(k):
                         for e in range(k):
@@ -184,9 +198,9 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
                         A[a, a] = math.sqrt(chi[s, t, a])
                     for q in range(rows.size):
                         A[rows[q], cols[q]] = off[s, t, q]
-                    FA = F @ A
+                    factor(c, ctc, F, A, FA, tol)
                 else:
-                    FA = F @ gauss[s, t]
+                    factor(c, ctc, F, gauss[s, t], FA, tol)
                 cross(FA.T, FA.T, FAAF)
                 for i in range(K):
                     for j in range(K):

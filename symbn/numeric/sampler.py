@@ -56,13 +56,55 @@ def gram_update(G, proj, u, cGc, K, lr):
     return out
 
 
+PIVOT_TOL = 1e-13
+"""Semidefinite Cholesky: a pivot at most PIVOT_TOL G_jj counts as zero (its column of L is zero).
+L L^T then misses G by at most PIVOT_TOL G_jj, and no entry of L is a round-off residue divided by
+the square root of a round-off pivot (which a pivot of ~1e-30 would make O(1e-7)). The price: a
+weight direction outside the span of the others with squared norm below PIVOT_TOL G_jj is not
+seen by the inputs, so a converging run settles at eps_g ~ 1e-14 (K = M = 1: 1.7e-14) instead of
+its round-off floor. Choosing it: before this, a singular Gamma (every run that converges) took
+an eigen-decomposition per step, 4x the cost of the whole step (vanilla, K = 2, b = 1)."""
+
+
+def semidefinite_cholesky(G):
+    """L lower triangular with L L^T = G for one positive semidefinite G (r, r): column by column,
+    L_jj = sqrt(s_j), L_ij = (G_ij - L_i,<j . L_j,<j) / L_jj with s_j = G_jj - |L_j,<j|^2, and a zero
+    column where s_j <= PIVOT_TOL G_jj (the direction is already spanned). Any L with L L^T = G is
+    V's coordinates in an orthonormal basis of an r-dimensional space containing span(V), which is
+    all the sampler needs (module docstring)."""
+    r = G.shape[0]
+    L = np.zeros_like(G)
+    for j in range(r):
+        s = G[j, j] - L[j, :j] @ L[j, :j]
+        if s > PIVOT_TOL * G[j, j]:
+            L[j, j] = math.sqrt(s)
+            L[j + 1:, j] = (G[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / L[j, j]
+    return L
+
+
 def psd_factor(G):
-    """L with L L^T = G: Cholesky, or sqrt of the eigen-decomposition if G is (numerically) singular."""
+    """L with L L^T = G ((..., r, r)): Cholesky, or for a matrix with a pivot at most PIVOT_TOL G_jj
+    (G singular to round-off, e.g. a student that has learned its teacher) :func:`semidefinite_cholesky`."""
     try:
-        return np.linalg.cholesky(G)
+        L = np.linalg.cholesky(G)
     except np.linalg.LinAlgError:
-        w, v = np.linalg.eigh(G)
-        return v * np.sqrt(np.clip(w, 0, None))[..., None, :]
+        L = None
+    d = np.diagonal(G, axis1=-2, axis2=-1)
+    bad = np.ones(d.shape[:-1], bool) if L is None else np.any(
+        np.diagonal(L, axis1=-2, axis2=-1) ** 2 <= PIVOT_TOL * d, axis=-1)
+    if not np.any(bad):
+        return L
+    flat, out = G.reshape((-1,) + G.shape[-2:]), np.empty(G.reshape((-1,) + G.shape[-2:]).shape)
+    if L is not None:
+        out[:] = L.reshape(out.shape)
+    for s in np.flatnonzero(bad.ravel()):
+        try:
+            out[s] = np.linalg.cholesky(flat[s])
+            if np.any(np.diagonal(out[s]) ** 2 <= PIVOT_TOL * np.diagonal(flat[s])):
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            out[s] = semidefinite_cholesky(flat[s])
+    return out.reshape(G.shape)
 
 
 class WishartFactor:
@@ -159,7 +201,7 @@ class OrderEngine(Engine):
             take(self.label, np.empty((S, 0, b))), chi, off, gauss, rows.astype(np.int64), cols.astype(np.int64),
             K, self.tau, self.eta, t.weight_decay, self.lr, t.eta_w / self.N, t.weight_decay / self.N,
             self.model.normalized, self.model.project, self.model.centered, self.normalizer == "population",
-            compiled_sampler.ACTIVATIONS[t.activation], t.eta_w > 0, self.N - self.G.shape[1])
+            compiled_sampler.ACTIVATIONS[t.activation], t.eta_w > 0, self.N - self.G.shape[1], PIVOT_TOL)
 
     def test_error(self, P):
         """Test-set eps_g on P fresh inputs per seed, sampled through their projections L z."""
