@@ -40,6 +40,20 @@ def test_compiled_rhs_equals_the_reference(model, activation, K, M):
         assert np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
 
 
+@pytest.mark.parametrize("model", ["vanilla", "bn-paper", "bn-exact"])
+def test_compiled_flow_and_parts_equal_the_reference(model):
+    # flow (eta -> 0, rho wdrift) and parts (first, second): what the Jacobians, eta_max and the
+    # plateau-length exits differentiate and integrate; the same 1e-12 criterion
+    rng = np.random.default_rng(5)
+    for activation in ("erf", "linear"):
+        for net in ({}, dict(w=rng.uniform(0.5, 1.5, 3), v=rng.uniform(0.5, 1.5, 2), eta_w=0.3, noise=0.4)):
+            fast, ref, y = pair(model, 3, 2, activation, rng, **net)
+            pairs = [(fast.flow(y, rho), ref.flow(y, rho)) for rho in (0.0, 0.6)] + list(zip(fast.parts(y), ref.parts(y)))
+            for got, want in pairs:
+                assert np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
+            assert not np.allclose(pairs[0][1], pairs[1][1]) or not net     # rho matters with a learned w
+
+
 def test_the_parallel_pair_loop_equals_the_reference():
     fast, ref, y = pair("bn-exact", 24, 26, "erf", np.random.default_rng(0), noise=0.2)
     assert fast.nq * fast.L * (fast.L + 1) // 2 > compiled.PARALLEL_WORK

@@ -218,3 +218,21 @@ def rhs(y, out, K, M, T, iq, jq, w_fixed, v, normalized, project, learn_w, tau, 
         if not math.isfinite(out[k]):
             return 1
     return 0
+
+
+def bind(system, eta, c2, eta_w, weight_decay, slack2):
+    """f(y) -> (dy, status) of :func:`rhs` for a :class:`symbn.numeric.ode.System` (its network and
+    tau) with dy = eta first + c2 second + eta_w wdrift - weight_decay decay; |correlation| may
+    exceed 1 by a factor sqrt(slack2)."""
+    m = system.model
+    args = (system.K, system.M, np.ascontiguousarray(system.T, dtype=float), system.iq.astype(np.int64),
+            system.jq.astype(np.int64), np.ascontiguousarray(system.w, dtype=float),
+            np.ascontiguousarray(system.v, dtype=float), bool(m.normalized), bool(m.project), system.learn_w,
+            system.tau, eta, c2, eta_w, weight_decay, system.noise**2, CODES[system.activation.name], slack2,
+            system.nq * system.L * (system.L + 1) // 2 > PARALLEL_WORK)
+    size = system.size
+
+    def f(y):
+        dy = np.empty(size)
+        return dy, rhs(np.ascontiguousarray(y, dtype=float), dy, *args)
+    return f

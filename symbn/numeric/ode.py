@@ -111,28 +111,18 @@ class System(Guarded):
         self._c2 = self.eta**2 * self.tau / self.b   # coefficient of the second-order term
         self.nfev, self.last_failure = 0, None
         self.fast = fast_available(self.activation.name) if fast is None else bool(fast)
-        self._fast = self._compiled_rhs() if self.fast else None
+        self._fast = self._compiled_rhs(self.eta, self._c2, self.eta_w, self.weight_decay) if self.fast else None
+        self._fast_parts = {}
 
-    def _compiled_rhs(self):
-        """dy = f(y) by :mod:`symbn.numeric.compiled_ode`: (dy, status), status 0 inside the domain."""
+    def _compiled_rhs(self, eta, c2, eta_w, weight_decay):
+        """f(y) = (eta first + c2 second + eta_w wdrift - weight_decay decay, status) by
+        :mod:`symbn.numeric.compiled_ode`; status 0 inside the domain."""
         if not fast_available(self.activation.name):
             raise ParameterError(f"no compiled right-hand side for activation {self.activation.name!r} "
                                  f"(compiled: {', '.join(FAST_ACTIVATIONS)}; needs numba)")
         from symbn.numeric import compiled_ode
 
-        rhs = compiled_ode.rhs
-        m, K = self.model, self.K
-        args = (K, self.M, np.ascontiguousarray(self.T, dtype=float), self.iq.astype(np.int64),
-                self.jq.astype(np.int64), np.ascontiguousarray(self.w, dtype=float),
-                np.ascontiguousarray(self.v, dtype=float), bool(m.normalized), bool(m.project), self.learn_w,
-                self.tau, self.eta, self._c2, self.eta_w, self.weight_decay, self.noise**2,
-                compiled_ode.CODES[self.activation.name], (1 + DOMAIN_SLACK) ** 2,
-                self.nq * self.L * (self.L + 1) // 2 > compiled_ode.PARALLEL_WORK)
-
-        def f(y):
-            dy = np.empty(self.size)
-            return dy, rhs(np.ascontiguousarray(y, dtype=float), dy, *args)
-        return f
+        return compiled_ode.bind(self, eta, c2, eta_w, weight_decay, (1 + DOMAIN_SLACK) ** 2)
 
     # -- state vector
     def pack(self, Q, R, g=None, w=None):
@@ -218,13 +208,29 @@ class System(Guarded):
         y = np.asarray(y, dtype=float)
         return self._terms(y, *self.covariance(y), second=second)
 
+    def _part(self, y, eta, c2, eta_w):
+        """eta first + c2 second + eta_w wdrift by the compiled right-hand side, or None (not fast,
+        or outside its domain)."""
+        if not self.fast:
+            return None
+        key = (eta, c2, eta_w)
+        if key not in self._fast_parts:
+            self._fast_parts[key] = self._compiled_rhs(eta, c2, eta_w, 0.0)
+        dy, status = self._fast_parts[key](y)
+        return dy if status == 0 else None
+
     def parts(self, y):
         """(first, second) with dy/dt = eta first + (eta^2 tau / b) second for a fixed second layer
-        without decay (no domain check)."""
-        return self.terms(y)[:2]
+        without decay (no domain check; compiled when ``fast`` and inside the domain)."""
+        first, second = self._part(y, 1.0, 0.0, 0.0), self._part(y, 0.0, 1.0, 0.0)
+        return self.terms(y)[:2] if first is None or second is None else (first, second)
 
     def flow(self, y, rho=0.0):
-        """first + rho wdrift: the eta -> 0 flow per unit eta t, rho = eta_w / eta, no decay."""
+        """first + rho wdrift: the eta -> 0 flow per unit eta t, rho = eta_w / eta, no decay
+        (compiled when ``fast`` and inside the domain)."""
+        dy = self._part(y, 1.0, 0.0, float(rho))
+        if dy is not None:
+            return dy
         first, _, wdrift = self.terms(y, second=False)
         return first if wdrift is None else first + rho * wdrift
 

@@ -72,7 +72,7 @@ def exit_distance(model, K, tau, ystar, direction, rate, eps=1e-3, rtol=1e-5):
         return eps_g(st["Q"], st["R"], T, tau, st.get("g")) - half
 
     below.terminal = True
-    sol = solve_ivp(lambda s, y: sysm.parts(y)[0], (0.0, 60.0 / rate), ystar + eps * np.asarray(direction),
+    sol = solve_ivp(lambda s, y: sysm.flow(y), (0.0, 60.0 / rate), ystar + eps * np.asarray(direction),
                     method="LSODA", rtol=rtol, atol=1e-8, events=below)
     if not sol.t_events[0].size:
         raise ArithmeticError(f"{model} K = {K} tau = {tau:g}: no exit within s = {60 / rate:g}")
