@@ -418,3 +418,30 @@ def test_numeric_import_is_sympy_free():
     code = "import sys, symbn.numeric.ode, symbn.numeric.initial, symbn.commands.ode; print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("model", ["vanilla", "bn-exact"])
+def test_inside_is_domain_error_for_many_states_at_once(model):
+    # the vectorized check of the output points agrees with the per-state reasons, state by state,
+    # over states inside and outside by each rule (|correlation| just above and below 1 + slack)
+    rng = np.random.default_rng(2)
+    s = ode.System(model, 2, 3, tau=1.4)
+    base = s.pack(np.array([[1.0, 0.3], [0.3, 0.8]]), rng.uniform(-0.5, 0.5, (2, 3)),
+                  np.array([1.2, 0.7]) if s.model.normalized else None)
+    ys = [base + rng.normal(0, 0.05, base.size) for _ in range(20)]
+    for k, v in ((0, -0.1), (0, np.nan), (2, np.inf)):
+        y = base.copy()
+        y[k] = v
+        ys.append(y)
+    for scale in (1.0 + 0.5e-6, 1.0 + 2e-6):         # R_00 at the edge: correlation 1 + 5e-7 (in), 1 + 2e-6 (out)
+        y = base.copy()
+        y[s.nq] = scale * np.sqrt(base[0])
+        ys.append(y)
+    if s.model.normalized:
+        y = base.copy()
+        y[s.nq + 6] = 0.0                               # g_0 = 0
+        ys.append(y)
+    ys = np.array(ys)
+    want = np.array([s.domain_error(y) is None for y in ys])
+    assert np.array_equal(s.inside(ys), want)
+    assert want.sum() >= 20 and (~want).sum() >= 4

@@ -43,11 +43,11 @@ import numpy as np
 from symbn import defaults, validate
 from symbn.errors import ParameterError
 from symbn.numeric import activations, initial
+from symbn.numeric.domain import DOMAIN_SLACK, Domain
 from symbn.numeric.odesolve import ATOL, METHOD, RTOL, Guarded, output_times, solve
 from symbn.numeric.orderparams import eps_g_gram
 from symbn.numeric.trajectory import Trajectory
 
-DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
 FAST_ACTIVATIONS = ("erf", "linear")   # with a compiled right-hand side (symbn.numeric.compiled_ode.CODES)
 CHUNK = 1 << 17            # elements per I4 call for large K (bounded memory, cache-friendly)
 
@@ -57,7 +57,7 @@ def fast_available(activation) -> bool:
     return activation in FAST_ACTIVATIONS and importlib.util.find_spec("numba") is not None
 
 
-class System(Guarded):
+class System(Domain, Guarded):
     """The full ODE for widths K, M and fixed T, tau, eta, b: call as ``system(t, y)``.
 
     The network: ``activation`` (kernels I2, I3, I4, J2), the student's second layer ``w`` (K;
@@ -271,36 +271,6 @@ class System(Guarded):
             wdrift[nq + K * M + self.ng:] = self.kernels.I2(d[:K, None], d[None, :], C[:K]) @ c
         return first, second, wdrift
 
-    def _state_error(self, y):
-        """Checks that need no covariance: finite, tau Q_ii > 0, g_i != 0."""
-        if not np.all(np.isfinite(y)):
-            return "the state is not finite (overflow or NaN)"
-        qd = self.tau * y[:self.nq][self.diag_q]
-        if np.any(qd <= 0):
-            i = int(np.argmin(qd))
-            return f"tau Q_{i}{i} = {qd[i]:.6g} <= 0"
-        if self.model.normalized:
-            g = y[self.nq + self.K * self.M:self.nq + self.K * self.M + self.K]
-            if np.any(g == 0):  # h_i = g_i x_i / sd is smooth through 0 and E(i, i) / g_i has a limit
-                return f"gain g_{int(np.argmin(np.abs(g)))} = 0 (dg/dt = eta E(i, i) / g_i is 0/0)"
-        return None
-
-    def _correlation_error(self, C):
-        """|C_ab| <= sqrt(C_aa C_bb) (1 + DOMAIN_SLACK) for all units a, b."""
-        d = np.diagonal(C)
-        if np.all(C * C <= (1 + DOMAIN_SLACK) ** 2 * (d[:, None] * d[None, :])):
-            return None
-        rho = np.abs(C) / np.sqrt(d[:, None] * d[None, :])
-        a, b = np.unravel_index(int(np.nanargmax(rho)), rho.shape)
-        name = lambda u: f"h_{u}" if u < self.K else f"y_{u - self.K}"  # noqa: E731
-        return f"primed |correlation| of {name(a)} and {name(b)} is {rho[a, b]:.10g} > 1"
-
-    def domain_error(self, y):
-        """None if y is inside the domain, else the reason."""
-        y = np.asarray(y, dtype=float)
-        with np.errstate(all="ignore"):
-            return self._state_error(y) or self._correlation_error(self.covariance(y)[0])
-
     def evaluate(self, y):
         """(dy, None) or (None, reason): compiled when ``fast`` (outside the domain the reference
         code below names the reason), else the NumPy reference."""
@@ -308,11 +278,11 @@ class System(Guarded):
             dy, status = self._fast(y)
             if status == 0:
                 return dy, None
-        reason = self._state_error(y)
+        reason = self.state_error(y)
         if reason is not None:
             return None, reason
         C, s = self.covariance(y)
-        reason = self._correlation_error(C)
+        reason = self.correlation_error(C)
         if reason is not None:
             return None, reason
         first, second, wdrift = self._terms(y, C, s)

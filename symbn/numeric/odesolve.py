@@ -39,8 +39,12 @@ class Guarded:
     """Call protocol of a system for ``solve_ivp``'s ``fun``.
 
     Subclasses give ``evaluate(y) -> (dy, None)`` or ``(None, reason)``, ``domain_error(y)``,
-    ``size``, and keep ``nfev``, ``last_failure``.
+    ``size``, and keep ``nfev``, ``last_failure``; they may vectorize ``inside``.
     """
+
+    def inside(self, ys):
+        """Boolean (n,): which rows of ys (n, size) are inside the domain."""
+        return np.array([self.domain_error(y) is None for y in ys], dtype=bool)
 
     def __call__(self, t, y):
         """dy/dt; NaN (and the reason recorded in ``self.last_failure``) outside the domain."""
@@ -93,7 +97,7 @@ def solve(fun, y0, t_max, times, method=METHOD, rtol=RTOL, atol=ATOL):
         t, why = fun.last_failure if fun.last_failure else (sol.t[-1] if sol.t.size else 0.0, "")
         raise ODEError(t, f"{why} ({sol.message.strip().rstrip('.')})" if why else sol.message)
     ys = sol.y.T
-    bad = [k for k in range(ys.shape[0]) if fun.domain_error(ys[k])]
+    bad = [k for k in np.flatnonzero(~fun.inside(ys)) if fun.domain_error(ys[k])]
     if bad:  # an output point interpolated outside the domain (cannot happen for accepted steps)
         k = bad[0]
         raise ODEError(times[k], fun.domain_error(ys[k]))

@@ -30,7 +30,7 @@ phi'(0) = 0 (the subgradient convention of the common frameworks); it matters on
 simulations, where h = 0 exactly has probability 0 for non-degenerate inputs.
 
 Input. Every entry finite, variances > 0 and every pair a covariance: |correlation| <= 1 + 1e-6
-(the ODE's domain slack, :data:`symbn.numeric.ode.DOMAIN_SLACK`; up to it the correlation is clipped
+(the ODE's domain slack, :data:`symbn.numeric.domain.DOMAIN_SLACK`; up to it the correlation is clipped
 to +-1), or :class:`symbn.errors.ParameterError` (never NaN). That is the ODE's domain, and on it the
 kernels are total, as the erf kernels are: the ODE's trial stages near converged states (students
 equal to teachers, correlations -> 1) leave the positive semidefinite cone by more than round-off

@@ -1,0 +1,68 @@
+"""The domain of the full order-parameter ODE (:class:`symbn.numeric.ode.System`): where its
+right-hand side is defined, why a state is not, and which of many states are (vectorized).
+
+Inside: the state is finite, tau Q_ii > 0, a BN gain g_i != 0, and every primed correlation
+|C_ab| <= sqrt(C_aa C_bb) (1 + DOMAIN_SLACK), C = tau s Gamma s the covariance of the (scaled)
+local fields (s_i = g_i / sqrt(tau Q_ii) for BN students, else 1).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
+
+
+class Domain:
+    """Mixin of :class:`symbn.numeric.ode.System` (uses its K, M, L, nq, T, tau, iq, jq, diag_q,
+    model and ``covariance``)."""
+
+    def state_error(self, y):
+        """Checks that need no covariance: finite, tau Q_ii > 0, g_i != 0."""
+        if not np.all(np.isfinite(y)):
+            return "the state is not finite (overflow or NaN)"
+        qd = self.tau * y[:self.nq][self.diag_q]
+        if np.any(qd <= 0):
+            i = int(np.argmin(qd))
+            return f"tau Q_{i}{i} = {qd[i]:.6g} <= 0"
+        if self.model.normalized:
+            g = y[self.nq + self.K * self.M:self.nq + self.K * self.M + self.K]
+            if np.any(g == 0):  # h_i = g_i x_i / sd is smooth through 0 and E(i, i) / g_i has a limit
+                return f"gain g_{int(np.argmin(np.abs(g)))} = 0 (dg/dt = eta E(i, i) / g_i is 0/0)"
+        return None
+
+    def correlation_error(self, C):
+        """|C_ab| <= sqrt(C_aa C_bb) (1 + DOMAIN_SLACK) for all units a, b."""
+        d = np.diagonal(C)
+        if np.all(C * C <= (1 + DOMAIN_SLACK) ** 2 * (d[:, None] * d[None, :])):
+            return None
+        rho = np.abs(C) / np.sqrt(d[:, None] * d[None, :])
+        a, b = np.unravel_index(int(np.nanargmax(rho)), rho.shape)
+        name = lambda u: f"h_{u}" if u < self.K else f"y_{u - self.K}"  # noqa: E731
+        return f"primed |correlation| of {name(a)} and {name(b)} is {rho[a, b]:.10g} > 1"
+
+    def domain_error(self, y):
+        """None if y is inside the domain, else the reason."""
+        y = np.asarray(y, dtype=float)
+        with np.errstate(all="ignore"):
+            return self.state_error(y) or self.correlation_error(self.covariance(y)[0])
+
+    def inside(self, ys):
+        """Boolean (n,): which rows of ys (n, size) are inside the domain (domain_error's checks at once)."""
+        ys = np.atleast_2d(np.asarray(ys, dtype=float))
+        K, M, L, nq, n = self.K, self.M, self.L, self.nq, len(ys)
+        with np.errstate(all="ignore"):
+            ok = np.all(np.isfinite(ys), axis=1) & np.all(self.tau * ys[:, self.diag_q] > 0, axis=1)
+            raw = np.zeros((n, L, L))
+            raw[:, K:, K:] = self.T
+            raw[:, self.iq, self.jq] = raw[:, self.jq, self.iq] = ys[:, :nq]
+            R = ys[:, nq:nq + K * M].reshape(n, K, M)
+            raw[:, :K, K:], raw[:, K:, :K] = R, R.swapaxes(1, 2)
+            s = np.ones((n, L))
+            if self.model.normalized:
+                g = ys[:, nq + K * M:nq + K * M + K]
+                ok &= np.all(g != 0, axis=1)
+                s[:, :K] = g / np.sqrt(self.tau * ys[:, self.diag_q])
+            C = self.tau * s[:, :, None] * raw * s[:, None, :]
+            d = np.diagonal(C, axis1=1, axis2=2)
+            ok &= np.all(C * C <= (1 + DOMAIN_SLACK) ** 2 * (d[:, :, None] * d[:, None, :]), axis=(1, 2))
+        return ok
