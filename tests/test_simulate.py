@@ -230,6 +230,23 @@ def test_prefetch_block_size_does_not_change_the_numbers(method):
     np.testing.assert_array_equal(long.beta[:, 0], short.beta[:, -1])
 
 
+@pytest.mark.parametrize("method", ["direct", "order"])
+def test_records_taken_inside_a_chunk_equal_records_at_its_end(method):
+    """Records inside a chunk of steps are copied out by the engine's loop; with a test set the run
+    stops at every record instead. Same states bit for bit, records at 0, 1, and across the chunk
+    boundary (CHUNK = 512), the learned w and the gains included."""
+    from symbn.numeric.simulate import CHUNK
+
+    rec = [0, 1, 7, CHUNK - 1, CHUNK, CHUNK + 1, 1300]
+    kw = dict(N=20, steps=1300, b=3, eta=1.2, seeds=2, seed=3, method=method, record=rec, eta_w=0.5)
+    inner = simulate("bn-exact", 2, 2, **kw)
+    stops = simulate("bn-exact", 2, 2, test_size=6, **kw)
+    assert inner.Q.shape[1] == len(rec) and stops.eps_test.shape == (2, len(rec))
+    for name in ("Q", "R", "g", "w"):
+        np.testing.assert_array_equal(getattr(inner, name), getattr(stops, name))
+    assert not np.array_equal(inner.Q[:, 3], inner.Q[:, 4])       # the records are distinct states
+
+
 def test_same_seed_same_initial_state_in_both_methods():
     a = simulate("vanilla", 3, 2, N=30, steps=10, seeds=3, method="direct", seed=4)
     b = simulate("vanilla", 3, 2, N=30, steps=10, seeds=3, method="order", seed=4)

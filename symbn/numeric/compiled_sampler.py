@@ -96,14 +96,15 @@ def factor(c, ctc, F, A, FA, tol):
 
 @njit(cache=True)
 def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, kappa, lr, lr_w, decay_w, normalized,
-          project, centered, population, act, learn_w, n_wishart, tol):
+          project, centered, population, act, learn_w, n_wishart, tol, marks, G_at, g_at, beta_at, w_at):
     """Advance G (S, r, r), g, beta, w (S, K) by z.shape[1] steps in place.
 
     z (S, n, b, r) scaled batch coordinates; label (S, n, b) output noise (n = 0: none); chi (S, n, k),
     off (S, n, k(k-1)/2) Bartlett draws, or gauss (S, n, k, m) Gaussian factors (k = min(b, K));
     rows/cols the strict lower triangle's indices; n_wishart = N - r; lr = eta / N, lr_w = eta_w / N,
     decay_w = kappa / N (a learned w's rate and decay per step); tol the semidefinite Cholesky's pivot
-    tolerance (:data:`symbn.numeric.sampler.PIVOT_TOL`)."""
+    tolerance (:data:`symbn.numeric.sampler.PIVOT_TOL`); after step index marks[j] (increasing) G, g, beta,
+    w are copied into G_at[:, j], g_at[:, j], beta_at[:, j], w_at[:, j]."""
     S, n, b, r = z.shape
     M = r - K
     k = min(b, K)
@@ -129,6 +130,7 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
     ctc = np.empty((K, K))
     F = np.empty((K, K))
     FA = np.empty((K, k if bartlett else gauss.shape[3]))
+    mark = 0
     for t in range(n):
         for s in range(S):
             Gs = G[s]
@@ -229,3 +231,9 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
                     beta[s, i] += lr * dbeta[i]
                 if learn_w:
                     w[s, i] += lr_w * dw[i] - decay_w * w[s, i]
+        if mark < marks.size and marks[mark] == t:
+            G_at[:, mark] = G
+            g_at[:, mark] = g
+            beta_at[:, mark] = beta
+            w_at[:, mark] = w
+            mark += 1

@@ -46,10 +46,19 @@ class Engine:
     def noises(self):
         return [v for v in vars(self).values() if isinstance(v, Noise)]
 
-    def advance(self, n):
-        """``n`` SGD steps (an engine with a compiled loop overrides this)."""
-        for _ in range(n):
+    def frame(self):
+        """Copies of (Gram matrix, g, beta, w): the state a record keeps."""
+        return self.gram(), self.g.copy(), self.beta.copy(), self.w.copy()
+
+    def advance(self, n, marks=()):
+        """``n`` SGD steps; returns :meth:`frame` after each step index in ``marks`` (0-based,
+        increasing). An engine with a compiled loop overrides this."""
+        frames, marks = [], set(int(m) for m in marks)
+        for t in range(n):
             self.step()
+            if t in marks:
+                frames.append(self.frame())
+        return frames
 
     def limit(self, steps):
         """Prefetch at most ``steps`` steps of random numbers."""

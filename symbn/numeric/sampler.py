@@ -179,11 +179,11 @@ class OrderEngine(Engine):
         self.G = gram_update(self.G, proj, u, cGc, self.K, self.lr)
         self.apply_gains(u)
 
-    def advance(self, n):
+    def advance(self, n, marks=()):
         """``n`` steps: the compiled loop on the next ``n`` steps' draws (the numbers ``step`` would
-        use), or ``step`` ``n`` times without numba."""
+        use), or ``step`` ``n`` times without numba; frames after the steps ``marks`` (Engine.advance)."""
         if not self.fast:
-            return super().advance(n)
+            return super().advance(n, marks)
         from symbn.numeric import compiled_sampler
 
         S, K, b, w = self.G.shape[0], self.K, self.b, self.wishart
@@ -195,13 +195,16 @@ class OrderEngine(Engine):
         else:
             chi, off, rows, cols = none, none, np.empty(0, np.int64), np.empty(0, np.int64)
             gauss = take(w.gauss, np.empty((S, n, k, 0)))
+        marks = np.asarray(marks, dtype=np.int64)
+        out = (np.empty((S, marks.size) + self.G.shape[1:]),) + tuple(np.empty((S, marks.size, K)) for _ in range(3))
         t = self.training
         compiled_sampler.steps(
             self.G, self.g, self.beta, self.w, np.ascontiguousarray(self.v, dtype=float), take(self.z, None),
             take(self.label, np.empty((S, 0, b))), chi, off, gauss, rows.astype(np.int64), cols.astype(np.int64),
             K, self.tau, self.eta, t.weight_decay, self.lr, t.eta_w / self.N, t.weight_decay / self.N,
             self.model.normalized, self.model.project, self.model.centered, self.normalizer == "population",
-            compiled_sampler.ACTIVATIONS[t.activation], t.eta_w > 0, self.N - self.G.shape[1], PIVOT_TOL)
+            compiled_sampler.ACTIVATIONS[t.activation], t.eta_w > 0, self.N - self.G.shape[1], PIVOT_TOL, marks, *out)
+        return [tuple(a[:, j] for a in out) for j in range(marks.size)]
 
     def test_error(self, P):
         """Test-set eps_g on P fresh inputs per seed, sampled through their projections L z."""

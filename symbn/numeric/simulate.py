@@ -106,15 +106,16 @@ def _engine(model, method, normalizer, streams, N, K, M, tau, eta, b, train, w, 
                        rngs["train"], rngs["test"], rngs["normal"], rngs["chisquare"], fast=fast, **kw)
 
 
-def _snapshot(eng, K, model):
-    G = eng.gram()
+def _snapshot(frame, K, model, learn_w):
+    """The record of one Engine.frame (Gram matrix, g, beta, w): Q, R, T and what the model has."""
+    G, g, beta, w = frame
     out = {"Q": 0.5 * (G[:, :K, :K] + np.swapaxes(G[:, :K, :K], -1, -2)), "R": G[:, :K, K:], "T": G[:, K:, K:]}
     if model.normalized:
-        out["g"] = eng.g.copy()
+        out["g"] = g
     if model.centered:
-        out["beta"] = eng.beta.copy()
-    if eng.training.eta_w > 0:
-        out["w"] = eng.w.copy()
+        out["beta"] = beta
+    if learn_w:
+        out["w"] = w
     return out
 
 
@@ -168,26 +169,35 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
     eng = _engine(m, method, normalizer, [seed_streams(seed, k) for k in idx], N, K, M, tau, eta, b, train, w, v,
                   fast)
     eng.limit(steps)
-    initial = _snapshot(eng, K, m)
+    learn = train.eta_w > 0
+    initial = _snapshot(eng.frame(), K, m, learn)
     if "w" not in initial and np.any(w != 1):      # a fixed second layer other than ones
         initial["w"] = eng.w.copy()
     if np.any(v != 1):
         initial["v"] = np.broadcast_to(v, (len(idx), M)).copy()
     frames, eps_test = [], []
     bar = _bar(progress, steps, f"simulate {m.name} ({method})")
+    eng.advance(0)                                       # loads a compiled loop outside the timed part
     t0 = time.perf_counter()
-    done = 0
+    done, k = 0, 0
     try:
-        for target in rec:
-            while done < target:
-                n = min(target - done, CHUNK)
-                eng.advance(n)
-                done += n
-                if bar:
-                    bar(done)
-            frames.append(_snapshot(eng, K, m))
-            if test_size:
+        while k < rec.size:
+            if rec[k] == done:                               # a record before any step of the chunk
+                frames.append(_snapshot(eng.frame(), K, m, learn))
+                k += 1
+                if test_size:
+                    eps_test.append(eng.test_error(test_size))
+                continue
+            # a chunk of steps, its records taken inside the loop; with a test set, stop at each record
+            n = min(CHUNK, (rec[k] if test_size else rec[-1]) - done)
+            inside = rec[k:][rec[k:] <= done + n]
+            frames += [_snapshot(f, K, m, learn) for f in eng.advance(n, inside - done - 1)]
+            k += inside.size
+            done += n
+            if test_size and inside.size:
                 eps_test.append(eng.test_error(test_size))
+            if bar:
+                bar(done)
         if bar:
             bar(steps)
     except KeyboardInterrupt:
