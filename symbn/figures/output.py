@@ -41,7 +41,7 @@ def save(out, name, fig, columns):
     try:
         for fmt, kw in (("png", {"dpi": 150}), ("pdf", {})):
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, bbox_inches="tight", **kw)
+            fig.savefig(buf, format=fmt, **kw)   # constrained layout: no second (tight-bbox) draw
             files[out / f"{name}.{fmt}"] = buf.getvalue()
     finally:
         pyplot().close(fig)

@@ -8,41 +8,45 @@ import numpy as np
 
 from symbn.figures.output import COLORS, pyplot, save
 from symbn.figures.registry import figure
+from symbn.numeric import jobs
 from symbn.numeric.phase import Phase
 
 KS = tuple(range(2, 11))
 TAUS = tuple(np.geomspace(0.05, 20.0, 13))
 
 
-def phase_data(K, tau):
-    """Columns over the broadcast (K, tau): plateau eps_g, Hessian lambda_min (vanilla; BN at the closure
-    Q0 = 1/g*^2), escape and spread rates (vanilla; BN from |J_i|^2 = 1 (bn-exact: Q0 = 1) and bn-paper
-    from Q = g = 1 (Q0 = g*^2))."""
+def phase_row(K, tau):
+    """One (K, tau): plateau eps_g, Hessian lambda_min (vanilla; BN at the closure Q0 = 1/g*^2), escape
+    and spread rates (vanilla; BN from |J_i|^2 = 1 (bn-exact: Q0 = 1) and bn-paper from Q = g = 1
+    (Q0 = g*^2))."""
+    van = Phase("vanilla", K, tau, "relu")
+    p = van.plateau()
+    e = van.escape(p)
+    g2 = tau * p["Q"]                                     # BN's plateau: g*^2 = tau Q (the same covariances)
+    bnp = Phase("bn-paper", K, tau, "relu")
+    exact = Phase("bn-exact", K, tau, "relu")
+    return {"K": K, "tau": tau, "eps_g": van.eps_g([p[n] for n in van.names]),
+            "hessian_min_vanilla": np.linalg.eigvalsh(van.hessian(p))[0],
+            "hessian_min_bn": np.linalg.eigvalsh(bnp.hessian(bnp.plateau(Q0=1 / g2)))[0],
+            "rate_vanilla": e["escape_rate"], "spread_vanilla": e["spread_rate"],
+            "rate_bn_exact": exact.escape(exact.plateau(Q0=1.0))["escape_rate"],
+            "rate_bn_paper": bnp.escape(bnp.plateau(Q0=g2))["escape_rate"], "g_star": np.sqrt(g2)}
+
+
+def phase_data(K, tau, workers=None):
+    """Columns of :func:`phase_row` over the broadcast (K, tau), one job per point (:mod:`jobs`)."""
     K, tau = (a.ravel() for a in np.broadcast_arrays(np.asarray(K), np.asarray(tau, float)))
-    cols = {k: [] for k in ("K", "tau", "eps_g", "hessian_min_vanilla", "hessian_min_bn", "rate_vanilla",
-                            "spread_vanilla", "rate_bn_exact", "rate_bn_paper", "g_star")}
-    for k, t in zip(K, tau):
-        van = Phase("vanilla", int(k), t, "relu")
-        p = van.plateau()
-        e = van.escape(p)
-        g2 = t * p["Q"]                                   # BN's plateau: g*^2 = tau Q (the same covariances)
-        bnp = Phase("bn-paper", int(k), t, "relu")
-        hb = np.linalg.eigvalsh(bnp.hessian(bnp.plateau(Q0=1 / g2)))[0]
-        exact = Phase("bn-exact", int(k), t, "relu")
-        r_exact = exact.escape(exact.plateau(Q0=1.0))["escape_rate"]
-        r_paper = bnp.escape(bnp.plateau(Q0=g2))["escape_rate"]
-        for c, v in (("K", k), ("tau", t), ("eps_g", van.eps_g([p[n] for n in van.names])),
-                     ("hessian_min_vanilla", np.linalg.eigvalsh(van.hessian(p))[0]), ("hessian_min_bn", hb),
-                     ("rate_vanilla", e["escape_rate"]), ("spread_vanilla", e["spread_rate"]),
-                     ("rate_bn_exact", r_exact), ("rate_bn_paper", r_paper), ("g_star", np.sqrt(g2))):
-            cols[c].append(float(v))
-    return {k: np.asarray(v) for k, v in cols.items()}
+    rows = jobs.run(phase_row, [dict(K=int(k), tau=float(t)) for k, t in zip(K, tau)], workers=workers,
+                    cost=[k ** 4 for k in K], label="relu plateaus")
+    return {c: np.array([float(r[c]) for r in rows]) for c in rows[0]}
 
 
 @figure("relu", "ReLU: the paper's Hessian measure and the escape rates at the symmetric plateau, vanilla vs BN, "
                 "vs K (tau = 1) and vs tau (K = 2), numeric (symbn.numeric.phase)")
-def relu_figure(out, Ks=KS, taus=TAUS):
-    dK, dt = phase_data(np.asarray(Ks), 1.0), phase_data(2, np.asarray(taus))
+def relu_figure(out, Ks=KS, taus=TAUS, workers=None):
+    nK = len(Ks)
+    both = phase_data(np.r_[Ks, np.full(len(taus), 2)], np.r_[np.ones(nK), taus], workers)  # one pool pass
+    dK, dt = ({c: v[:nK] for c, v in both.items()}, {c: v[nK:] for c, v in both.items()})
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
     for c, (d, x, label) in enumerate(((dK, "K", r"$K = M$ ($\tau = 1$)"), (dt, "tau", r"$\tau$ ($K = M = 2$)"))):
