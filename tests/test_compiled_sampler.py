@@ -41,11 +41,16 @@ def test_same_path_as_the_reference_when_b_le_K(model, normalizer, activation):
 
 
 @pytest.mark.parametrize("model", ["vanilla", "bn-paper", "bn-exact", "bn-full"])
-def test_same_path_as_the_reference_for_erf_with_b_gt_K(model):
-    # erf: c^T c is positive definite, both take its Cholesky factor
+@pytest.mark.parametrize("b", [5, 20])
+def test_same_path_as_the_reference_for_erf_with_b_gt_K(model, b):
+    # erf: c^T c is positive definite, both take its Cholesky factor; b = 20 >= BLAS_BATCH: the loop's
+    # batch products by BLAS
+    from symbn.numeric import compiled_sampler
+
+    assert 5 < compiled_sampler.BLAS_BATCH <= 20
     net = {} if model == "bn-full" else NET
     for normalizer in ("batch", "population"):
-        a, r = both(model, M=2 if model == "bn-full" else 3, N=40, steps=300, tau=1.3, eta=0.7, b=5,
+        a, r = both(model, M=2 if model == "bn-full" else 3, N=40, steps=300, tau=1.3, eta=0.7, b=b,
                     normalizer=normalizer, seeds=2, seed=5, every=100, **net)
         assert worst(a, r) < 1e-10
 
