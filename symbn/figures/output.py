@@ -1,6 +1,8 @@
-"""Figure output: Matplotlib without a display, and PNG + PDF + CSV written atomically."""
+"""Figure output: Matplotlib without a display, and PNG + PDF + CSV written atomically; inside
+:func:`background`, drawn by a helper process while the caller goes on."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -33,10 +35,54 @@ def csv_text(columns: dict) -> str:
     return buf.getvalue()
 
 
+_helper = []
+"""The drawing process (a one-worker executor) while :func:`background` is active, and its futures."""
+
+
+@contextlib.contextmanager
+def background():
+    """Within: :func:`save` hands each figure (pickled) to one helper process that draws and writes
+    it, so the next figure's jobs run meanwhile (drawing a figure's PNG + PDF takes 1-3 s); on
+    leaving, wait for every file (a drawing error is raised here)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet) as pool:
+        _helper[:] = [pool, []]
+        try:
+            yield
+            for future in _helper[1]:
+                future.result()
+        except BaseException:           # Ctrl-C or a failure: finish the figure being written, drop the rest
+            pool.shutdown(cancel_futures=True)
+            raise
+        finally:
+            _helper.clear()
+
+
+def _quiet():
+    """The helper ignores Ctrl-C: the caller stops it (after the figure it is writing, whole)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def save(out, name, fig, columns):
-    """Write ``name``.png (150 dpi), .pdf and .csv into ``out`` as one atomic group; close ``fig``."""
+    """Write ``name``.png (150 dpi), .pdf and .csv into ``out`` as one atomic group; close ``fig``.
+    Returns the paths (inside :func:`background`: they exist once it is left)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if _helper:
+        try:
+            _helper[1].append(_helper[0].submit(write, out, name, fig, columns))
+        finally:
+            pyplot().close(fig)
+        return [out / f"{name}.{ext}" for ext in ("png", "pdf", "csv")]
+    return write(out, name, fig, columns)
+
+
+def write(out, name, fig, columns):
+    """Draw ``fig`` into PNG and PDF, write them and the CSV of ``columns`` atomically; close ``fig``."""
     files = {}
     try:
         for fmt, kw in (("png", {"dpi": 150}), ("pdf", {})):

@@ -25,9 +25,13 @@ def figure(name, description):
 
 
 def build(out, names=None):
-    """Run the builders ``names`` (default: all) into ``out``; returns {name: [paths]}."""
+    """Run the builders ``names`` (default: all) into ``out``; returns {name: [paths]}. Figures are
+    drawn in a helper process while the next builder computes (:func:`output.background`)."""
+    from symbn.figures import output
+
     names = list(FIGURES) if names is None else list(names)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise ParameterError(f"unknown figure {unknown[0]!r}; choose from {', '.join(FIGURES)}")
-    return {n: FIGURES[n][0](out) for n in names}
+    with output.background():
+        return {n: FIGURES[n][0](out) for n in names}
