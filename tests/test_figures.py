@@ -68,8 +68,14 @@ def test_paper_claims_visible_in_fig1_data(out):
 def test_registry_and_only(tmp_path):
     assert list(figures.FIGURES) == ["fig1", "fig2", "fig3", "fig3_theory", "escape", "plateau_length",
                                      "learning_rate", "relu"]
-    paths = figures.build(tmp_path, ["fig2"])["fig2"]
+    paths = figures.build(tmp_path, ["fig2"])["fig2"]     # drawn by the helper process
     assert sorted(p.name for p in paths) == ["fig2.csv", "fig2.pdf", "fig2.png"]
+    assert (tmp_path / "fig2.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "fig2.pdf").read_bytes()[:5] == b"%PDF-"
+    direct = tmp_path / "direct"                              # the same figure drawn here: same PNG, same data
+    figures.FIGURES["fig2"][0](direct)
+    for name in ("fig2.png", "fig2.csv"):
+        assert (direct / name).read_bytes() == (tmp_path / name).read_bytes()
     with pytest.raises(ParameterError, match="unknown figure 'fig99'"):
         figures.build(tmp_path, ["fig99"])
 
