@@ -45,8 +45,14 @@ def background():
     it, so the next figure's jobs run meanwhile (drawing a figure's PNG + PDF takes 1-3 s); on
     leaving, wait for every file (a drawing error is raised here)."""
     import multiprocessing
+    import os
+    import sys
     from concurrent.futures import ProcessPoolExecutor
 
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main is not None and not os.path.exists(main):     # `python -` or -c: a spawned helper cannot start
+        yield
+        return
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet) as pool:
         _helper[:] = [pool, []]
         try:

