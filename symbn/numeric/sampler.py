@@ -94,10 +94,9 @@ def psd_factor(G):
         np.diagonal(L, axis1=-2, axis2=-1) ** 2 <= PIVOT_TOL * d, axis=-1)
     if not np.any(bad):
         return L
-    flat, out = G.reshape((-1,) + G.shape[-2:]), np.empty(G.reshape((-1,) + G.shape[-2:]).shape)
-    if L is not None:
-        out[:] = L.reshape(out.shape)
-    for s in np.flatnonzero(bad.ravel()):
+    flat = G.reshape((-1,) + G.shape[-2:])
+    out = np.empty(flat.shape) if L is None else L.reshape(flat.shape)
+    for s in np.flatnonzero(bad.ravel()):          # the others keep LAPACK's factor
         try:
             out[s] = np.linalg.cholesky(flat[s])
             if np.any(np.diagonal(out[s]) ** 2 <= PIVOT_TOL * np.diagonal(flat[s])):
