@@ -136,8 +136,6 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
     cz = np.empty((K, r))
     cGc = np.empty((K, K))
     A = np.zeros((k, k))
-    XtC = np.empty((K, K))
-    cY = np.empty((K, M))
     FAAF = np.empty((K, K))
     L = np.empty((r, r))
     PtC = np.empty((r, K))
@@ -225,20 +223,15 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
             # Gamma' (sampler.gram_update)
             product(proj, c, PtC, blas)                         # [X^T c; (c^T Y)^T]
             for i in range(K):
-                for j in range(K):
-                    XtC[i, j] = PtC[i, j]
-                for m in range(M):
-                    cY[i, m] = PtC[K + m, i]
-            for i in range(K):
                 Di = 1.0 + lr * d[i]
                 for j in range(K):
-                    XtC[i, j] *= Di
+                    PtC[i, j] *= Di                             # D X^T c
                 for m in range(M):
-                    Gs[i, K + m] = Di * Gs[i, K + m] + lr * cY[i, m]
+                    Gs[i, K + m] = Di * Gs[i, K + m] + lr * PtC[K + m, i]
                     Gs[K + m, i] = Gs[i, K + m]
             for i in range(K):
                 for j in range(i, K):
-                    q = ((1.0 + lr * d[i]) * Gs[i, j] * (1.0 + lr * d[j]) + lr * (XtC[i, j] + XtC[j, i])
+                    q = ((1.0 + lr * d[i]) * Gs[i, j] * (1.0 + lr * d[j]) + lr * (PtC[i, j] + PtC[j, i])
                          + lr * lr * 0.5 * (cGc[i, j] + cGc[j, i]))
                     Gs[i, j] = q
                     Gs[j, i] = q
