@@ -101,3 +101,15 @@ def test_noise_take_gives_the_numbers_of_next():
     taken = np.concatenate([a.take(5), a.take(11), a.take(1)], axis=1)
     stepped = np.stack([b.next() for _ in range(17)], axis=1)
     assert np.array_equal(taken, stepped)
+
+
+def test_one_compiled_signature_for_every_run():
+    # every run hands the loop arrays of the same layout, so numba compiles it once (~18 s) and loads it
+    # from its cache afterwards; a broadcast w had made an F-ordered copy and a second compilation
+    from symbn.numeric import compiled_sampler
+
+    before = len(compiled_sampler.steps.signatures)
+    for K, M, S, net in ((2, 2, 1, {}), (5, 3, 4, dict(w=[0.5, 1, 1, 1, 2])), (3, 2, 3, dict(eta_w=0.5, noise=0.1))):
+        simulate("bn-exact", K, M, N=30, steps=3, b=4, seeds=S, **net)
+    assert len(compiled_sampler.steps.signatures) == max(before, 1)
+

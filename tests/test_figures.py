@@ -80,6 +80,36 @@ def test_registry_and_only(tmp_path):
         figures.build(tmp_path, ["fig99"])
 
 
+def test_figures_name_the_compiled_loops_their_jobs_use(monkeypatch):
+    from symbn.figures import registry
+    from symbn.numeric import jobs, warm
+
+    assert set(registry.KERNELS) == set(figures.FIGURES)
+    assert registry.KERNELS["fig3"] == ("sampler",) and registry.KERNELS["learning_rate"] == ("ode",)
+    assert all(set(k) <= set(warm.KERNELS) for k in registry.KERNELS.values())
+    assert warm.load("sampler") > 0 and warm.load("ode") > 0          # compiled or loaded here
+    with pytest.raises(ParameterError, match="kernel"):
+        warm.load("spline")
+    assert warm.warm(["sampler", "ode"], workers=1) == []             # one worker: compiled where first used
+    ran = []
+    monkeypatch.setattr(jobs, "run", lambda fn, work, **kw: ran.append([j["kernel"] for j in work]) or [])
+    warm.warm(["ode", "sampler", "ode"], workers=2)
+    assert ran == [["ode", "sampler"]]
+
+
+def test_build_warms_the_union_of_its_figures_loops(tmp_path, monkeypatch):
+    from symbn.figures import registry
+    from symbn.numeric import warm
+
+    calls = []
+    monkeypatch.setattr(warm, "warm", lambda kernels, workers=None: calls.append(set(kernels)))
+    for name in ("fig3", "learning_rate"):
+        monkeypatch.setitem(registry.FIGURES, name, (lambda out: [], "stub"))
+    figures.build(tmp_path, ["fig3", "learning_rate"])
+    figures.build(tmp_path, ["fig2"])
+    assert calls == [{"sampler", "ode"}, set()]
+
+
 def test_interrupted_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatch):
     target = tmp_path / "fig1.csv"
     target.write_text("old\n")

@@ -31,7 +31,8 @@ def theory(model, K, tau, b, etas, eta0, exit0):
 
 
 @figure("learning_rate", "Plateau exit time vs learning rate, vanilla vs BN (K = 2, tau = 1; b = 1 and 100): "
-                         "ODE from the same initial states beside the finite-eta and auto-rate theories")
+                         "ODE from the same initial states beside the finite-eta and auto-rate theories",
+        kernels=("ode",))
 def learning_rate_figure(out, workers=None, panels=None, **settings):
     p = {**SETTINGS, **settings}
     panels = PANELS if panels is None else panels

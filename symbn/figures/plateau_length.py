@@ -9,7 +9,8 @@ from symbn.figures.registry import figure
 from symbn.numeric import plateau_length as pl
 
 @figure("plateau_length", "Plateau exit alpha predicted from the escape rate and the initial distance vs measured "
-                          "in SGD (order sampler, N = 100, b = 10), vanilla / bn-paper / bn-exact over K and tau")
+                          "in SGD (order sampler, N = 100, b = 10), vanilla / bn-paper / bn-exact over K and tau",
+        kernels=("sampler", "ode"))
 def plateau_length_figure(out, workers=None, Ks=pl.GRID["K"], taus=pl.GRID["tau"], **settings):
     cols = pl.data(Ks, taus, workers=workers, **settings)
     s = {**pl.PLATEAU, **settings}

@@ -40,7 +40,8 @@ def _fmt_exit(ex):
     return f"{text} ({done}/{ex.size} seeds exited)"
 
 
-@figure("fig3", "SGD simulation: eps_g vs iteration, vanilla vs BN (eta = 1, N = 100, b = 100, 10 seeds)")
+@figure("fig3", "SGD simulation: eps_g vs iteration, vanilla vs BN (eta = 1, N = 100, b = 100, 10 seeds)",
+        kernels=("sampler",))
 def fig3(out, workers=None, panels=FIG3_PANELS, **overrides):
     cfg = {**FIG3, **overrides}
     data = fig3_data(panels, workers=workers, **overrides)
@@ -108,7 +109,8 @@ def fig3_theory_data(models=FIG3_THEORY_MODELS, workers=None, **overrides):
     return {m: (tr, ode_from_trajectory(tr)) for (m, _), tr in zip(models, trs)}
 
 
-@figure("fig3_theory", "ODE vs SGD simulation from the same initial states (N = 10^4, b = 1, population BN)")
+@figure("fig3_theory", "ODE vs SGD simulation from the same initial states (N = 10^4, b = 1, population BN)",
+        kernels=("sampler", "ode"))
 def fig3_theory(out, workers=None, **overrides):
     data = fig3_theory_data(workers=workers, **overrides)
     p = {**FIG3_THEORY, **overrides}

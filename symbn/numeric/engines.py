@@ -39,7 +39,7 @@ class Engine:
         self.lr = eta / N
         self.g = np.array(g, dtype=float)
         self.beta = np.array(beta, dtype=float)
-        self.w = np.ones_like(self.g) if w is None else np.array(w, dtype=float)
+        self.w = np.ones_like(self.g) if w is None else np.array(w, dtype=float, order="C")  # one compiled signature
         self.v = np.ones(M) if v is None else np.array(v, dtype=float)
         self.label = Noise(label_rngs, (b,), scale=training.noise) if training.noise else None
 
