@@ -57,9 +57,8 @@ def test_simulate_rows_match_symbn_simulate_of_that_seed(tmp_path):
     assert r["exit_alpha"] == "inf"                     # alpha 30 is still on the plateau at N = 100
 
 
-def test_an_interrupted_sweep_keeps_its_rows_and_resume_skips_them(tmp_path, monkeypatch):
-    out = tmp_path / "s.csv"
-    work = sweep.grid(axes(seed=[0, 1, 2]), SIM)
+def interrupted_after_one_job(work, out, monkeypatch):
+    """Run the simulation sweep ``work`` into ``out`` and interrupt it (Ctrl-C) after its first job."""
     real = jobs.imap
 
     def interrupted(*args, **kw):
@@ -71,6 +70,12 @@ def test_an_interrupted_sweep_keeps_its_rows_and_resume_skips_them(tmp_path, mon
     with pytest.raises(KeyboardInterrupt):
         sweep.run("simulate", work, out, workers=1)
     monkeypatch.setattr(jobs, "imap", real)
+
+
+def test_an_interrupted_sweep_keeps_its_rows_and_resume_skips_them(tmp_path, monkeypatch):
+    out = tmp_path / "s.csv"
+    work = sweep.grid(axes(seed=[0, 1, 2]), SIM)
+    interrupted_after_one_job(work, out, monkeypatch)
     assert len(rows(out)) == 1 and not list(tmp_path.glob(".*part"))
     with open(out, "a") as fh:                          # a torn line, as a killed process leaves
         fh.write("vanilla,2,2,1.0")
@@ -85,17 +90,7 @@ def test_a_parquet_table_is_typed_written_at_the_end_and_resumable(tmp_path, mon
     pq = pytest.importorskip("pyarrow.parquet")
     out = tmp_path / "s.parquet"
     work = sweep.grid(axes(seed=[0, 1, 2]), SIM)
-    real = jobs.imap
-
-    def interrupted(*args, **kw):
-        gen = real(*args, **kw)
-        yield next(gen)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(jobs, "imap", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        sweep.run("simulate", work, out, workers=1)
-    monkeypatch.setattr(jobs, "imap", real)
+    interrupted_after_one_job(work, out, monkeypatch)
     log = tmp_path / "s.parquet.rows.csv"
     assert not out.exists() and len(rows(log)) == 1     # no half-written Parquet: the journal keeps the row
     assert sweep.run("simulate", work, out, resume=True, workers=1) == (2, 1)
