@@ -93,7 +93,7 @@ def write(out, name, fig, columns):
     try:
         for fmt, kw in (("png", {"dpi": 150}), ("pdf", {})):
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, **kw)   # constrained layout: no second (tight-bbox) draw
+            fig.savefig(buf, format=fmt, bbox_inches="tight", **kw)   # long suptitles need the tight box
             files[out / f"{name}.{fmt}"] = buf.getvalue()
     finally:
         pyplot().close(fig)

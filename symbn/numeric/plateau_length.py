@@ -12,7 +12,8 @@ degenerate for K >= 3) grows from d0 = |P x(0)|. Definitions used here, per seed
 * y* : the symmetric fixed point; for BN the family member Q0 = :func:`escape.plateau_Q0`
   from the seed's own mean Q_ii(0) and g_i(0) (what the O(eta) conservation laws reach);
 * d0 = |P (y(0) - y*)|, P the spectral projector of the finite-difference full-ODE Jacobian
-  (:func:`escape.full_jacobian`) on the eigenvalues within 1e-3 lambda of lambda;
+  (:func:`escape.full_jacobian`) on the eigenvalues within 1e-3 lambda of lambda (from their right
+  eigenvectors and the left null space of A - lambda I);
 * d_exit = eps exp(lambda s_exit): s_exit is the time the eta^1 ODE needs from
   y* + eps P x(0)/d0 to the exit eps_g < eps_g*/2 (the rule of :func:`symbn.numeric.plateau.plateau`),
   so d_exit is where a pure exponential started at y* would have to stand to exit with the
@@ -44,7 +45,11 @@ def _system(model, K, tau):
 def unstable_projector(model, K, tau, Q0=None):
     """(lambda, P, y*): escape rate, spectral projector on its eigenspace (full ODE), fixed point.
 
-    P = V_u W_u with A V = V diag(ev), W = V^-1, u = {k : |ev_k - lambda| < 1e-3 lambda}.
+    P = V_u (W_u^H V_u)^-1 W_u^H for the m eigenvalues u = {k : |ev_k - lambda| < 1e-3 lambda}: V_u
+    their right eigenvectors, W_u the left singular vectors of A - lambda I with the m smallest
+    singular values (its left null space). Not V_u (V^-1)_u, nor LAPACK's left eigenvectors: where
+    batch norm's neutral (zero) eigenvalues are defective, cond(V) reaches 3e11 and LAPACK's left
+    eigenvector of lambda misses w^H A = lambda w^H by 0.05 (bn-exact, K = 2, tau = 2, one seed's Q0).
     """
     A, ystar = escape.full_jacobian(model, K, tau=tau, Q0=Q0)
     ev, V = np.linalg.eig(A)
@@ -52,8 +57,9 @@ def unstable_projector(model, K, tau, Q0=None):
     u = np.abs(ev - lam) < 1e-3 * lam
     if not np.any(u):
         raise ArithmeticError(f"escape rate {lam:g} not found in the full-ODE spectrum")
-    W = np.linalg.inv(V)
-    P = (V[:, u] @ W[u, :]).real
+    Vu = V[:, u]
+    Wh = np.linalg.svd(A - lam * np.eye(len(A)))[0][:, -int(u.sum()):].T
+    P = (Vu @ np.linalg.solve(Wh @ Vu, Wh)).real
     return lam, P, ystar
 
 
