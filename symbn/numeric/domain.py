@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from symbn.numeric import orderparams
+
 DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
 
 
 class Domain:
-    """Mixin of :class:`symbn.numeric.ode.System` (uses its K, M, L, nq, T, tau, iq, jq, diag_q,
-    model and ``covariance``)."""
+    """Mixin of :class:`symbn.numeric.ode.System` (uses its K, M, nq, T, tau, diag_q, model,
+    ``covariance`` and ``unpack``)."""
 
     def state_error(self, y):
         """Checks that need no covariance: finite, tau Q_ii > 0, g_i != 0."""
@@ -47,22 +49,16 @@ class Domain:
             return self.state_error(y) or self.correlation_error(self.covariance(y)[0])
 
     def inside(self, ys):
-        """Boolean (n,): which rows of ys (n, size) are inside the domain (domain_error's checks at once)."""
+        """Boolean (n,): which rows of ys (n, size) are inside the domain (domain_error's checks at once,
+        on the covariance of :mod:`symbn.numeric.orderparams`)."""
         ys = np.atleast_2d(np.asarray(ys, dtype=float))
-        K, M, L, nq, n = self.K, self.M, self.L, self.nq, len(ys)
+        st = self.unpack(ys)
         with np.errstate(all="ignore"):
+            T = np.broadcast_to(self.T, (len(ys),) + np.shape(self.T))
+            C = orderparams.covariance(*orderparams.primed(st["Q"], st["R"], T, self.tau, st.get("g")))
+            d = np.diagonal(C, axis1=-2, axis2=-1)
             ok = np.all(np.isfinite(ys), axis=1) & np.all(self.tau * ys[:, self.diag_q] > 0, axis=1)
-            raw = np.zeros((n, L, L))
-            raw[:, K:, K:] = self.T
-            raw[:, self.iq, self.jq] = raw[:, self.jq, self.iq] = ys[:, :nq]
-            R = ys[:, nq:nq + K * M].reshape(n, K, M)
-            raw[:, :K, K:], raw[:, K:, :K] = R, R.swapaxes(1, 2)
-            s = np.ones((n, L))
-            if self.model.normalized:
-                g = ys[:, nq + K * M:nq + K * M + K]
-                ok &= np.all(g != 0, axis=1)
-                s[:, :K] = g / np.sqrt(self.tau * ys[:, self.diag_q])
-            C = self.tau * s[:, :, None] * raw * s[:, None, :]
-            d = np.diagonal(C, axis1=1, axis2=2)
-            ok &= np.all(C * C <= (1 + DOMAIN_SLACK) ** 2 * (d[:, :, None] * d[:, None, :]), axis=(1, 2))
+            ok &= np.all(C * C <= (1 + DOMAIN_SLACK) ** 2 * (d[..., :, None] * d[..., None, :]), axis=(1, 2))
+            if "g" in st:
+                ok &= np.all(st["g"] != 0, axis=1)
         return ok

@@ -72,7 +72,7 @@ class Noise:
     def take(self, n):
         """The next ``n`` steps' draws, (S, n, *shape): the numbers ``n`` calls of ``next()`` give
         (a view of the block when it holds them, valid until the next draw)."""
-        parts = [np.empty((len(self.rngs), 0) + self.shape)]
+        parts = []
         while n > 0:
             if self.buf is None or self.pos == self.block:
                 self._fill()
@@ -80,4 +80,6 @@ class Noise:
             parts.append(self.buf[:, self.pos:self.pos + m])
             self.pos += m
             n -= m
-        return parts[-1] if len(parts) <= 2 else np.concatenate(parts[1:], axis=1)
+        if not parts:
+            return np.empty((len(self.rngs), 0) + self.shape)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)

@@ -98,8 +98,8 @@ def solve(fun, y0, t_max, times, method=METHOD, rtol=RTOL, atol=ATOL):
         t, why = fun.last_failure if fun.last_failure else (sol.t[-1] if sol.t.size else 0.0, "")
         raise ODEError(t, f"{why} ({sol.message.strip().rstrip('.')})" if why else sol.message)
     ys = sol.y.T
-    bad = [k for k in np.flatnonzero(~fun.inside(ys)) if fun.domain_error(ys[k])]
-    if bad:  # an output point interpolated outside the domain (cannot happen for accepted steps)
-        k = bad[0]
-        raise ODEError(times[k], fun.domain_error(ys[k]))
+    for k in np.flatnonzero(~fun.inside(ys)):   # an output point interpolated outside the domain
+        reason = fun.domain_error(ys[k])          # (cannot happen for accepted steps)
+        if reason:
+            raise ODEError(times[k], reason)
     return ys, time.perf_counter() - t0
