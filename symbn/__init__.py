@@ -7,7 +7,8 @@ The public numeric API (NumPy only, SymPy never imported; loaded on first use):
 * dynamics: ``integrate`` (order-parameter ODEs, any K, M), ``integrate_reduced``
   (symmetric phase), ``simulate`` (SGD, direct or exact order-parameter sampler), all
   returning a ``Trajectory``; ``integrate_from`` (the ODE from a simulated seed's start, with
-  the run's parameters); ``plateau_exits`` of a simulation;
+  the run's parameters); ``plateau_exits`` of a simulation and ``plateau_exit_threshold`` (the
+  eps_g below which a seed has left the plateau; ``simulate(..., stop_below=...)`` stops it there);
 * escape from the plateau: ``escape_rate``, ``plateau_Q0`` (batch norm's plateau member a run
   reaches), ``effective_learning_rate`` (g*^2 / (tau Q0));
 * finite learning rates: ``eta_max`` (the largest stable learning rate), ``finite_eta_escape``
@@ -28,6 +29,7 @@ _API = {"fixed_point": "symbn.numeric.symmetric", "eps_g_star": "symbn.numeric.s
         "integrate_reduced": "symbn.numeric.reduced",
         "simulate": "symbn.numeric.simulate", "Trajectory": "symbn.numeric.trajectory",
         "plateau_exits": ("symbn.numeric.plateau", "exits"),
+        "plateau_exit_threshold": ("symbn.numeric.plateau", "exit_threshold"),
         "escape_rate": "symbn.numeric.escape", "plateau_Q0": "symbn.numeric.escape",
         "effective_learning_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
         "ParameterError": "symbn.errors", "kernels": "symbn.numeric.activations",

@@ -12,7 +12,8 @@ from symbn import models
 from symbn.errors import ParameterError
 from symbn.numeric.engines import DirectEngine
 from symbn.numeric.orderparams import eps_g, pair_mean
-from symbn.numeric.plateau import plateau
+from symbn.numeric.plateau import exit_threshold, plateau
+from symbn.numeric.plateau import exits as plateau_exits
 from symbn.numeric.rules import coefficients
 from symbn.numeric.simulate import simulate
 from symbn.numeric.trajectory import Trajectory
@@ -247,6 +248,32 @@ def test_records_taken_inside_a_chunk_equal_records_at_its_end(method):
     assert not np.array_equal(inner.Q[:, 3], inner.Q[:, 4])       # the records are distinct states
 
 
+@pytest.mark.parametrize("method,fast,test_size", [("order", None, 0), ("order", False, 0), ("direct", None, 6)])
+def test_a_seed_stops_at_its_exit_and_the_others_go_on(method, fast, test_size):
+    """stop_below: each seed's records up to its first eps_g below the threshold are those of the full
+    run bit for bit, NaN after; the seeds still running after another one stopped keep their own random
+    numbers (per-seed streams; Engine.keep drops the stopped seeds' rows), the learned w included."""
+    kw = dict(N=20, steps=1500, b=3, eta=1.5, seeds=4, seed=3, every=5, method=method, test_size=test_size,
+              eta_w=0.2)
+    if fast is not None:
+        kw["fast"] = fast
+    threshold = exit_threshold("bn-exact", 2, 1.0)
+    full = simulate("bn-exact", 2, 2, **kw)
+    stopped = simulate("bn-exact", 2, 2, stop_below=threshold, **kw)
+    exits = plateau_exits(full)
+    np.testing.assert_array_equal(plateau_exits(stopped), exits)
+    finite = np.sort(exits[np.isfinite(exits)])
+    assert finite.size >= 2 and finite[0] < finite[-1] and not np.isfinite(exits).all()   # the case tested
+    n = full.alpha.size
+    for s in range(4):
+        below = np.flatnonzero(full.eps_g[s] < threshold)
+        last = below[0] if below.size else n - 1
+        for name in ("Q", "R", "g", "w", "eps_g") + (("eps_test",) if test_size else ()):
+            a, b = getattr(full, name)[s], getattr(stopped, name)[s]
+            np.testing.assert_array_equal(b[: last + 1], a[: last + 1])
+            assert np.isnan(b[last + 1:]).all()
+
+
 def test_same_seed_same_initial_state_in_both_methods():
     a = simulate("vanilla", 3, 2, N=30, steps=10, seeds=3, method="direct", seed=4)
     b = simulate("vanilla", 3, 2, N=30, steps=10, seeds=3, method="order", seed=4)
@@ -308,7 +335,7 @@ def test_vanilla_learns_the_teacher():
     (dict(normalizer="layer"), "unknown normalizer"), (dict(method="fast"), "unknown method"),
     (dict(method="order", N=3), "N >= K \\+ M"), (dict(model="bn-full", b=1), "b >= 2"),
     (dict(model="bn-exact", b=4, test_size=6), "multiple of b"), (dict(seeds=0), "seeds must be"),
-    (dict(record=[5, 500]), "record steps"),
+    (dict(record=[5, 500]), "record steps"), (dict(stop_below=float("nan")), "stop_below must be finite"),
 ])
 def test_bad_input_is_a_clear_error(kwargs, match):
     args = dict(model="vanilla", N=10, K=2, M=2, steps=100)

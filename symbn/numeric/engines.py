@@ -60,6 +60,17 @@ class Engine:
                 frames.append(self.frame())
         return frames
 
+    def keep(self, mask):
+        """Drop the seeds where ``mask`` (S,) is False; the others go on with the numbers they would
+        have drawn anyway (per-seed streams). Subclasses drop their own per-seed state too."""
+        mask = np.asarray(mask, dtype=bool)
+        self.g, self.beta, self.w = self.g[mask], self.beta[mask], self.w[mask]
+        for n in self.noises():
+            n.keep(mask)
+        if getattr(self, "test_rngs", None) is not None:
+            self.test_rngs = [rng for rng, k in zip(self.test_rngs, mask) if k]
+        return mask
+
     def limit(self, steps):
         """Prefetch at most ``steps`` steps of random numbers."""
         for n in self.noises():
@@ -113,6 +124,9 @@ class DirectEngine(Engine):
         self.V = np.array(V, dtype=float)
         self.noise = Noise(train_rngs, (b, N), scale=math.sqrt(tau))
         self.test_rngs = test_rngs
+
+    def keep(self, mask):
+        self.V = self.V[super().keep(mask)]
 
     @property
     def J(self):

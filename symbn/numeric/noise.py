@@ -45,6 +45,12 @@ class Noise:
         self.block = max(1, min(max_block, self.BUDGET // per))
         self.buf, self.pos = None, 0
 
+    def keep(self, mask):
+        """Only the seeds where ``mask`` (S,) is True from now on; each keeps its own future draws."""
+        self.rngs = [rng for rng, k in zip(self.rngs, mask) if k]
+        if self.buf is not None:
+            self.buf = self.buf[np.asarray(mask, dtype=bool)]
+
     def limit(self, steps):
         """Never prefetch more than ``steps`` steps (block size does not change the numbers)."""
         if self.buf is None:

@@ -66,7 +66,16 @@ def plateau_height(model, K, tau, activation="erf"):
     return ph.eps_g([point[k] for k in ph.names])
 
 
-def exits(tr, fraction=0.5):
+EXIT_FRACTION = 0.5
+"""A seed has left the plateau once eps_g < EXIT_FRACTION x the plateau height."""
+
+
+def exit_threshold(model, K, tau, activation="erf", fraction=EXIT_FRACTION):
+    """eps_g below which a run has left the plateau: fraction * :func:`plateau_height`."""
+    return fraction * plateau_height(model, K, tau, activation)
+
+
+def exits(tr, fraction=EXIT_FRACTION):
     """Per-seed plateau exit alpha of a simulated :class:`~symbn.numeric.trajectory.Trajectory`:
     the first recorded alpha with eps_g < fraction * :func:`plateau_height`; ``inf`` if never."""
     height = plateau_height(tr.model, tr.K, tr.params["tau"], tr.params.get("activation", "erf"))

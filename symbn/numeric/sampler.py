@@ -156,6 +156,9 @@ class OrderEngine(Engine):
     def gram(self):
         return self.G.copy()
 
+    def keep(self, mask):
+        self.G = self.G[super().keep(mask)]
+
     def noises(self):
         w = self.wishart
         return [n for n in (self.z, self.label, getattr(w, "off", None), getattr(w, "chi", None),

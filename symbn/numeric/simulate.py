@@ -119,6 +119,69 @@ def _snapshot(frame, K, model, learn_w):
     return out
 
 
+def stack(frames):
+    """Snapshots (a list of dicts of (S, ...)) as one dict of (S, len(frames), ...)."""
+    return {key: np.stack([f[key] for f in frames], axis=1) for key in frames[0]}
+
+
+def _eps_g(state, tau, w, v, activation):
+    """eps_g (S, n) of recorded states; NaN where the state is (a stopped seed's record)."""
+    fin = np.isfinite(state["Q"]).all(axis=(-2, -1))
+    at = (lambda x: x) if fin.all() else (lambda x: x[fin])   # noqa: E731
+    opt = {k: at(state[k]) if k in state else None for k in ("g", "beta")}
+    val = eps_g_orderparams(at(state["Q"]), at(state["R"]), at(state["T"]), tau, opt["g"], opt["beta"],
+                            w=at(state["w"]) if "w" in state else w, v=v, activation=activation)
+    if fin.all():
+        return val
+    out = np.full(fin.shape, np.nan)
+    out[fin] = val
+    return out
+
+
+class Records:
+    """The records of S seeds at n times as they come, each for the seeds still running; a seed
+    that stopped (:meth:`first_below`) reads NaN from the record after its stop on."""
+
+    def __init__(self, S, n):
+        self.S, self.n = S, n
+        self.parts, self.test = [], []      # (first record index, running positions, values)
+        self.end = np.full(S, n)            # a seed's records from this index on are NaN
+
+    def add(self, k, frames, running):
+        """Snapshots of records k, k+1, ... of the seeds at ``running``."""
+        if frames:
+            self.parts.append((k, running, stack(frames)))
+
+    def add_test(self, k, values, running):
+        self.test.append((k, running, values[:, None]))
+
+    def first_below(self, k, eps, threshold, running):
+        """Per running seed, the first of the records k, k+1, ... (eps (S_run, n_new)) whose eps_g
+        is below ``threshold`` (-1: none); those seeds end there."""
+        below = eps < threshold
+        first = np.where(below.any(axis=1), np.argmax(below, axis=1), -1)
+        hit = first >= 0
+        self.end[running[hit]] = k + first[hit] + 1
+        return first
+
+    def _fill(self, parts, key=None):
+        shape = (lambda v: v.shape[2:])(parts[0][2] if key is None else parts[0][2][key])
+        out = np.full((self.S, self.n) + shape, np.nan)
+        for k, running, vals in parts:
+            v = vals if key is None else vals[key]
+            out[running, k:k + v.shape[1]] = v
+        out[np.arange(self.n)[None, :] >= self.end[:, None]] = np.nan
+        return out
+
+    def state(self):
+        """{key: (S, n, ...)} of the recorded order parameters."""
+        return {key: self._fill(self.parts, key) for key in self.parts[0][2]}
+
+    def tests(self):
+        """(S, n) test-set estimates."""
+        return self._fill(self.test)
+
+
 def _bar(progress, total, label):
     """A tqdm bar (``progress=True``), a callback wrapper (callable), or None."""
     if callable(progress):
@@ -141,7 +204,8 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
              eta=DEFAULTS["eta"], b=DEFAULTS["b"], normalizer=DEFAULTS["normalizer"], method=DEFAULTS["method"],
              seeds=DEFAULTS["seeds"], seed=DEFAULTS["seed"], activation=DEFAULTS["activation"],
              eta_w=DEFAULTS["eta_w"], noise=DEFAULTS["noise"], weight_decay=DEFAULTS["weight_decay"],
-             w=1.0, v=1.0, record=None, every=None, test_size=0, progress=False, fast=None) -> Trajectory:
+             w=1.0, v=1.0, record=None, every=None, test_size=0, progress=False, fast=None,
+             stop_below=None) -> Trajectory:
     """Run online SGD of ``model`` with K students, M teachers (default K); returns a Trajectory.
 
     N: input dimension; steps: SGD steps (alpha = steps / N); normalizer: "batch" | "population"
@@ -155,7 +219,9 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
     stderr, or a callable ``f(done, total)``. Both methods draw the initial weights as N-vectors
     from the same stream, so a seed starts from the same order parameters in either. fast: the
     order sampler's compiled step loop (default when numba is installed; False: the NumPy
-    reference, same random numbers).
+    reference, same random numbers). stop_below: a seed stops at its first record with eps_g
+    below this value (e.g. a plateau exit threshold); its later records are NaN, the other seeds
+    go on with the numbers they would have drawn anyway, and the run ends when all have stopped.
     """
     m, K, M, N, steps, tau, eta, b, test_size = check_params(
         model, K, M, N, steps, tau, eta, b, normalizer, method, test_size)
@@ -175,40 +241,46 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
         initial["w"] = eng.w.copy()
     if np.any(v != 1):
         initial["v"] = np.broadcast_to(v, (len(idx), M)).copy()
-    frames, eps_test = [], []
+    if stop_below is not None:
+        stop_below = float(validate.finite("stop_below", stop_below))
+    recs = Records(len(idx), rec.size)
+    running = np.arange(len(idx))                        # positions (in idx) of the seeds still running
+    score = lambda st: _eps_g(st, tau, w, v, train.activation)   # noqa: E731
     bar = _bar(progress, steps, f"simulate {m.name} ({method})")
     eng.advance(0)                                       # loads a compiled loop outside the timed part
     t0 = time.perf_counter()
     done, k = 0, 0
     try:
-        while k < rec.size:
+        while k < rec.size and running.size:
             if rec[k] == done:                               # a record before any step of the chunk
-                frames.append(_snapshot(eng.frame(), K, m, learn))
-                k += 1
-                if test_size:
-                    eps_test.append(eng.test_error(test_size))
-                continue
-            # a chunk of steps, its records taken inside the loop; with a test set, stop at each record
-            n = min(CHUNK, (rec[k] if test_size else rec[-1]) - done)
-            inside = rec[k:][rec[k:] <= done + n]
-            frames += [_snapshot(f, K, m, learn) for f in eng.advance(n, inside - done - 1)]
-            k += inside.size
-            done += n
-            if test_size and inside.size:
-                eps_test.append(eng.test_error(test_size))
-            if bar:
-                bar(done)
+                new = [_snapshot(eng.frame(), K, m, learn)]
+            else:
+                # a chunk of steps, its records taken inside the loop; with a test set, stop at each record
+                n = min(CHUNK, (rec[k] if test_size else rec[-1]) - done)
+                inside = rec[k:][rec[k:] <= done + n]
+                new = [_snapshot(f, K, m, learn) for f in eng.advance(n, inside - done - 1)]
+                done += n
+                if bar:
+                    bar(done)
+            recs.add(k, new, running)
+            if test_size and new:
+                recs.add_test(k, eng.test_error(test_size), running)
+            if stop_below is not None and new:
+                go_on = recs.first_below(k, score(stack(new)), stop_below, running) < 0
+                if not go_on.all():
+                    eng.keep(go_on)
+                    running = running[go_on]
+            k += len(new)
         if bar:
             bar(steps)
     except KeyboardInterrupt:
         getattr(bar, "close", lambda: None)()
         raise
     elapsed = time.perf_counter() - t0
-    state = {k: np.stack([f[k] for f in frames], axis=1) for k in frames[0]}
-    eps = eps_g_orderparams(state["Q"], state["R"], state["T"], tau, state.get("g"), state.get("beta"),
-                            w=state.get("w", w), v=v, activation=train.activation)
+    state = recs.state()
+    eps = score(state)
     params = dict(K=K, M=M, tau=tau, eta=eta, b=b, N=N, method=method, normalizer=normalizer, seed=int(seed),
                   activation=train.activation, eta_w=train.eta_w, noise=train.noise,
                   weight_decay=train.weight_decay, w=w.tolist(), v=v.tolist())
     return Trajectory(model=m.name, alpha=rec / N, eps_g=eps, state=state, params=params, initial=initial,
-                      seeds=idx, eps_test=np.stack(eps_test, axis=1) if test_size else None, elapsed=elapsed)
+                      seeds=idx, eps_test=recs.tests() if test_size else None, elapsed=elapsed)
