@@ -35,8 +35,22 @@ def csv_text(columns: dict) -> str:
     return buf.getvalue()
 
 
-_helper = []
-"""The drawing process (a one-worker executor) while :func:`background` is active, and its futures."""
+class Drawer:
+    """The helper process (a one-worker pool) that draws and writes figures, and what it was given.
+    ``Drawer.active`` is the one of the enclosing :func:`background`, else None."""
+
+    active = None
+
+    def __init__(self, pool):
+        self.pool, self.futures = pool, []
+
+    def submit(self, *args):
+        self.futures.append(self.pool.submit(write, *args))
+
+    def wait(self):
+        """Every file written (a drawing error is raised here)."""
+        for future in self.futures:
+            future.result()
 
 
 @contextlib.contextmanager
@@ -54,16 +68,15 @@ def background():
         yield
         return
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet) as pool:
-        _helper[:] = [pool, []]
+        Drawer.active = drawer = Drawer(pool)
         try:
             yield
-            for future in _helper[1]:
-                future.result()
+            drawer.wait()
         except BaseException:           # Ctrl-C or a failure: finish the figure being written, drop the rest
             pool.shutdown(cancel_futures=True)
             raise
         finally:
-            _helper.clear()
+            Drawer.active = None
 
 
 def _quiet():
@@ -78,9 +91,9 @@ def save(out, name, fig, columns):
     Returns the paths (inside :func:`background`: they exist once it is left)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if _helper:
+    if Drawer.active is not None:
         try:
-            _helper[1].append(_helper[0].submit(write, out, name, fig, columns))
+            Drawer.active.submit(out, name, fig, columns)
         finally:
             pyplot().close(fig)
         return [out / f"{name}.{ext}" for ext in ("png", "pdf", "csv")]
