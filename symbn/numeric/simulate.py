@@ -124,62 +124,50 @@ def stack(frames):
     return {key: np.stack([f[key] for f in frames], axis=1) for key in frames[0]}
 
 
-def _eps_g(state, tau, w, v, activation):
-    """eps_g (S, n) of recorded states; NaN where the state is (a stopped seed's record)."""
-    fin = np.isfinite(state["Q"]).all(axis=(-2, -1))
-    at = (lambda x: x) if fin.all() else (lambda x: x[fin])   # noqa: E731
-    opt = {k: at(state[k]) if k in state else None for k in ("g", "beta")}
-    val = eps_g_orderparams(at(state["Q"]), at(state["R"]), at(state["T"]), tau, opt["g"], opt["beta"],
-                            w=at(state["w"]) if "w" in state else w, v=v, activation=activation)
-    if fin.all():
-        return val
-    out = np.full(fin.shape, np.nan)
-    out[fin] = val
-    return out
-
-
 class Records:
-    """The records of S seeds at n times as they come, each for the seeds still running; a seed
-    that stopped (:meth:`first_below`) reads NaN from the record after its stop on."""
+    """The records of S seeds at n times as they come, each for the seeds still running, and their
+    eps_g (``score`` of a stacked state: at once when they decide a stop, else when asked for, outside
+    the timed loop); a seed that stopped reads NaN from the record after its stop on."""
 
-    def __init__(self, S, n):
-        self.S, self.n = S, n
-        self.parts, self.test = [], []      # (first record index, running positions, values)
-        self.end = np.full(S, n)            # a seed's records from this index on are NaN
+    def __init__(self, S, n, score):
+        self.S, self.n, self.score = S, n, score
+        self.parts = []                  # (first record index, running positions, {key: (S_run, m, ...)})
+        self.end = np.full(S, n)         # a seed's records from this index on are NaN
 
-    def add(self, k, frames, running):
-        """Snapshots of records k, k+1, ... of the seeds at ``running``."""
+    def add(self, k, frames, running, threshold=None):
+        """Snapshots of records k, k+1, ... of the seeds at ``running``, scored; returns which of those
+        seeds go on: with a threshold, the ones whose eps_g stayed above it (the others end at their
+        first record below)."""
+        go_on = np.ones(running.size, dtype=bool)
         if frames:
-            self.parts.append((k, running, stack(frames)))
+            state = stack(frames)
+            self.parts.append((k, running, state))
+            if threshold is not None:
+                state["eps_g"] = self.score(state)
+                below = state["eps_g"] < threshold
+                go_on = ~below.any(axis=1)
+                self.end[running[~go_on]] = k + np.argmax(below[~go_on], axis=1) + 1
+        return go_on
 
     def add_test(self, k, values, running):
-        self.test.append((k, running, values[:, None]))
+        """Test-set estimates (S_run,) at record k."""
+        self.parts.append((k, running, {"eps_test": values[:, None]}))
 
-    def first_below(self, k, eps, threshold, running):
-        """Per running seed, the first of the records k, k+1, ... (eps (S_run, n_new)) whose eps_g
-        is below ``threshold`` (-1: none); those seeds end there."""
-        below = eps < threshold
-        first = np.where(below.any(axis=1), np.argmax(below, axis=1), -1)
-        hit = first >= 0
-        self.end[running[hit]] = k + first[hit] + 1
-        return first
-
-    def _fill(self, parts, key=None):
-        shape = (lambda v: v.shape[2:])(parts[0][2] if key is None else parts[0][2][key])
-        out = np.full((self.S, self.n) + shape, np.nan)
-        for k, running, vals in parts:
-            v = vals if key is None else vals[key]
-            out[running, k:k + v.shape[1]] = v
+    def get(self, key):
+        """``key`` over the records, (S, n, ...): NaN where a seed had stopped."""
+        for _, _, part in self.parts:
+            if key == "eps_g" and "Q" in part and key not in part:
+                part[key] = self.score(part)
+        parts = [(k, running, part[key]) for k, running, part in self.parts if key in part]
+        out = np.full((self.S, self.n) + parts[0][2].shape[2:], np.nan)
+        for k, running, values in parts:
+            out[running, k:k + values.shape[1]] = values
         out[np.arange(self.n)[None, :] >= self.end[:, None]] = np.nan
         return out
 
     def state(self):
         """{key: (S, n, ...)} of the recorded order parameters."""
-        return {key: self._fill(self.parts, key) for key in self.parts[0][2]}
-
-    def tests(self):
-        """(S, n) test-set estimates."""
-        return self._fill(self.test)
+        return {key: self.get(key) for key in self.parts[0][2] if key != "eps_g"}
 
 
 def _bar(progress, total, label):
@@ -243,9 +231,10 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
         initial["v"] = np.broadcast_to(v, (len(idx), M)).copy()
     if stop_below is not None:
         stop_below = float(validate.finite("stop_below", stop_below))
-    recs = Records(len(idx), rec.size)
+    score = lambda st: eps_g_orderparams(st["Q"], st["R"], st["T"], tau, st.get("g"), st.get("beta"),  # noqa: E731
+                                         w=st.get("w", w), v=v, activation=train.activation)
+    recs = Records(len(idx), rec.size, score)
     running = np.arange(len(idx))                        # positions (in idx) of the seeds still running
-    score = lambda st: _eps_g(st, tau, w, v, train.activation)   # noqa: E731
     bar = _bar(progress, steps, f"simulate {m.name} ({method})")
     eng.advance(0)                                       # loads a compiled loop outside the timed part
     t0 = time.perf_counter()
@@ -262,14 +251,12 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
                 done += n
                 if bar:
                     bar(done)
-            recs.add(k, new, running)
+            go_on = recs.add(k, new, running, stop_below)
             if test_size and new:
                 recs.add_test(k, eng.test_error(test_size), running)
-            if stop_below is not None and new:
-                go_on = recs.first_below(k, score(stack(new)), stop_below, running) < 0
-                if not go_on.all():
-                    eng.keep(go_on)
-                    running = running[go_on]
+            if not go_on.all():
+                eng.keep(go_on)
+                running = running[go_on]
             k += len(new)
         if bar:
             bar(steps)
@@ -277,10 +264,10 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
         getattr(bar, "close", lambda: None)()
         raise
     elapsed = time.perf_counter() - t0
+    eps = recs.get("eps_g")
     state = recs.state()
-    eps = score(state)
     params = dict(K=K, M=M, tau=tau, eta=eta, b=b, N=N, method=method, normalizer=normalizer, seed=int(seed),
                   activation=train.activation, eta_w=train.eta_w, noise=train.noise,
                   weight_decay=train.weight_decay, w=w.tolist(), v=v.tolist())
     return Trajectory(model=m.name, alpha=rec / N, eps_g=eps, state=state, params=params, initial=initial,
-                      seeds=idx, eps_test=recs.tests() if test_size else None, elapsed=elapsed)
+                      seeds=idx, eps_test=recs.get("eps_test") if test_size else None, elapsed=elapsed)
