@@ -42,6 +42,7 @@ class Engine:
         self.w = np.ones_like(self.g) if w is None else np.array(w, dtype=float, order="C")  # one compiled signature
         self.v = np.ones(M) if v is None else np.array(v, dtype=float)
         self.label = Noise(label_rngs, (b,), scale=training.noise) if training.noise else None
+        self.test_rngs = None            # per-seed generators of test sets (set by an engine that has them)
 
     def noises(self):
         return [v for v in vars(self).values() if isinstance(v, Noise)]
@@ -67,7 +68,7 @@ class Engine:
         self.g, self.beta, self.w = self.g[mask], self.beta[mask], self.w[mask]
         for n in self.noises():
             n.keep(mask)
-        if getattr(self, "test_rngs", None) is not None:
+        if self.test_rngs is not None:
             self.test_rngs = [rng for rng, k in zip(self.test_rngs, mask) if k]
         return mask
 
