@@ -9,6 +9,8 @@ We take the plateau with R > 0 (student aligned with the teacher).
 """
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from symbn import models
@@ -28,10 +30,17 @@ def flow(expr):
     return leading(expr.xreplace({sy.eta_w: sy.rho * sy.eta, sy.kappa: 0}))
 
 
+@functools.lru_cache(maxsize=None)
+def _factor(radicand):
+    """sp.factor, once per radicand: the same few radicands recur in every Hessian and Jacobian entry
+    (factoring them again was ~1/10 of a derivation)."""
+    return sp.factor(radicand)
+
+
 def tidy(expr):
     """Factor the radicands of square roots so products of positive factors split."""
     return expr.replace(lambda x: x.is_Pow and x.exp.is_Rational and x.exp.q == 2,
-                        lambda x: sp.factor(x.base) ** x.exp)
+                        lambda x: _factor(x.base) ** x.exp)
 
 
 def _numerator(expr):
