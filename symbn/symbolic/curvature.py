@@ -9,6 +9,8 @@ returned too.
 """
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from symbn import models
@@ -37,8 +39,10 @@ def _at(expr, point):
     return _factored(e).xreplace({KM1: sy.K - 1})
 
 
+@functools.lru_cache(maxsize=None)
 def _factored(e):
-    """``e`` (in KM1, tau) over one denominator and factored, radicands factored so they split."""
+    """``e`` (in KM1, tau) over one denominator and factored, radicands factored so they split (once
+    per expression: some Hessian and Jacobian entries recur)."""
     return sp.factor(tidy(sp.together(tidy(e))))
 
 
