@@ -262,6 +262,7 @@ def test_a_seed_stops_at_its_exit_and_the_others_go_on(method, fast, test_size):
     stopped = simulate("bn-exact", 2, 2, stop_below=threshold, **kw)
     exits = plateau_exits(full)
     np.testing.assert_array_equal(plateau_exits(stopped), exits)
+    assert stopped.params["stop_below"] == threshold and "stop_below" not in full.params
     finite = np.sort(exits[np.isfinite(exits)])
     assert finite.size >= 2 and finite[0] < finite[-1] and not np.isfinite(exits).all()   # the case tested
     n = full.alpha.size

@@ -269,5 +269,7 @@ def simulate(model, K, M=None, *, N=DEFAULTS["N"], steps=DEFAULTS["steps"], tau=
     params = dict(K=K, M=M, tau=tau, eta=eta, b=b, N=N, method=method, normalizer=normalizer, seed=int(seed),
                   activation=train.activation, eta_w=train.eta_w, noise=train.noise,
                   weight_decay=train.weight_decay, w=w.tolist(), v=v.tolist())
+    if stop_below is not None:                     # the NaNs after each seed's stop come from it
+        params["stop_below"] = stop_below
     return Trajectory(model=m.name, alpha=rec / N, eps_g=eps, state=state, params=params, initial=initial,
                       seeds=idx, eps_test=recs.get("eps_test") if test_size else None, elapsed=elapsed)
