@@ -135,9 +135,9 @@ class Records:
         self.end = np.full(S, n)         # a seed's records from this index on are NaN
 
     def add(self, k, frames, running, threshold=None):
-        """Snapshots of records k, k+1, ... of the seeds at ``running``, scored; returns which of those
-        seeds go on: with a threshold, the ones whose eps_g stayed above it (the others end at their
-        first record below)."""
+        """Snapshots of records k, k+1, ... of the seeds at ``running``; returns which of those seeds go
+        on: all, or with a threshold (the snapshots are then scored at once) the ones whose eps_g stayed
+        above it (the others end at their first record below)."""
         go_on = np.ones(running.size, dtype=bool)
         if frames:
             state = stack(frames)
