@@ -19,7 +19,12 @@ import time
 
 import numpy as np
 
-from symbn.numeric import initial, ode, odesolve
+from symbn.numeric.ode import initial
+
+from symbn.numeric.ode import full as ode
+from symbn.numeric.ode.system import System
+
+from symbn.numeric.ode import solver as odesolve
 
 ETA, TAU, B, T_MAX = 0.5, 1.0, 1, 200.0
 TIMES = np.linspace(0.0, T_MAX, 201)
@@ -44,7 +49,7 @@ def rel_error(tr, ref):
 
 def rhs_time(K, repeat, fast=None, model="vanilla", **network):
     init = initial.random(K, K, N=max(1000, 4 * K), seed=0)
-    system = ode.System(model, K, K, init.T, TAU, ETA, B, fast=fast, **network)
+    system = System(model, K, K, init.T, TAU, ETA, B, fast=fast, **network)
     y = system.pack(init.Q, init.R)
     system(0.0, y)                          # compile or load the compiled kernels outside the timing
     n = max(1, int(2000 / K**2) * (20 if system.fast else 1))

@@ -20,8 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from symbn.numeric import initial, ode, sweep
-from symbn.numeric.simulate import simulate
+from symbn.numeric.ode import initial
+
+from symbn.numeric.ode import full as ode
+
+from symbn.numeric.runs import sweep
+from symbn.numeric.sgd.simulate import simulate
 
 
 def ode_job_cost(K):

@@ -17,7 +17,7 @@ import platform
 
 import numpy as np
 
-from symbn.numeric.simulate import simulate
+from symbn.numeric.sgd.simulate import simulate
 
 MAX_FLOATS = 2e7
 

@@ -5,7 +5,7 @@ Run: python benchmarks/bench_spectrum.py [--points 1000000] [--sample 2000]
 Compared in the same run, per model:
   ours  symbn.spectrum(model, K, tau=tau): the generated closed-form characteristic polynomial of
         the Hessian at the fixed point, evaluated on the whole grid at once (in cache-sized
-        chunks), and its roots by symbn.numeric.polyroots (every eigenvalue to a few ulps);
+        chunks), and its roots by symbn.numeric.symmetric.polyroots (every eigenvalue to a few ulps);
   (h)   the generated closed-form Hessian + a stacked numpy.linalg.eigvalsh (normwise accurate
         only; what spectrum did before the charpoly), for reference;
   (a)   sympy.lambdify (numpy, cse=True) of the UN-reduced Hessian, i.e. sympy.hessian of
@@ -56,7 +56,7 @@ def unreduced(model_name):
 
 
 def hessian_eigvalsh(name, K, tau):
-    from symbn.numeric import symmetric as sym
+    from symbn.numeric.symmetric import closed_form as sym
 
     hess, chunk = sym.family(name).hessian, 1 << 14
     out = np.empty(K.shape + (4,))
@@ -67,7 +67,7 @@ def hessian_eigvalsh(name, K, tau):
 
 def finite_difference(name, K, tau):
     from symbn.generated import bn, vanilla
-    from symbn.numeric import symmetric as sym
+    from symbn.numeric.symmetric import closed_form as sym
 
     gen = {"vanilla": vanilla, "bn": bn}[name]
     fp = sym.fixed_point(name, K, tau=tau)
@@ -101,7 +101,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     import symbn
-    from symbn.numeric import symmetric as sym
+    from symbn.numeric.symmetric import closed_form as sym
 
     K, tau = grid(args.points)
     symbn.spectrum("vanilla", K[:10], tau=tau[:10])   # warm imports

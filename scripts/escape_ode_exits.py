@@ -1,9 +1,9 @@
 """Print the ODE-vs-simulation plateau exits of docs/escape.md: python scripts/escape_ode_exits.py
 
 K = M = 2, tau = 1, N = 200, eta = 1, b = 10, 8 seeds of base seed 0, order sampler, population
-normaliser, alpha <= 400. Per seed: the linear-theory exit (symbn.numeric.plateau_length.predict),
+normaliser, alpha <= 400. Per seed: the linear-theory exit (symbn.numeric.analysis.plateau_length.predict),
 the exit of the full ODE started from the seed's own initial state, and the simulated exit
-(symbn.numeric.plateau.exits: first alpha with eps_g < eps_g*/2, on a grid of 0.1 in alpha).
+(symbn.numeric.analysis.plateau.exits: first alpha with eps_g < eps_g*/2, on a grid of 0.1 in alpha).
 Then, for vanilla seed 0 along its ODE, the unstable amplitude |P x(s)| e^{-lambda s} and the
 rest |(1 - P) x(s)| (x = state - fixed point, P the projector of plateau_length.unstable_projector),
 and the zero-eigenvalue eigenvector of the reduced vanilla Jacobian in (R, S, Q, C).
@@ -15,8 +15,11 @@ import time
 import numpy as np
 
 import symbn
-from symbn.numeric import escape, jobs, ode, plateau
-from symbn.numeric import plateau_length as pl
+from symbn.numeric.analysis import escape
+from symbn.numeric import jobs
+from symbn.numeric.ode.system import System
+from symbn.numeric.analysis import plateau
+from symbn.numeric.analysis import plateau_length as pl
 
 K, TAU, N, ETA, B, SEEDS, ALPHA = 2, 1.0, 200, 1.0, 10, 8, 400.0
 TIMES = np.linspace(0.0, ALPHA, int(ALPHA * 10) + 1)
@@ -46,7 +49,7 @@ lam, P, ystar = pl.unstable_projector("vanilla", K, TAU)
 start = symbn.simulate("vanilla", K, K, N=N, steps=0, tau=TAU, b=B, normalizer="population", seeds=1, seed=0)
 s = np.array([0.0, 15.0, 46.0])
 tr = symbn.integrate("vanilla", init=start.initial_state(0), tau=TAU, eta=ETA, b=B, times=s)
-x = [ode.System("vanilla", K, K, tau=TAU).pack(Q, R) - ystar for Q, R in zip(tr.Q, tr.R)]
+x = [System("vanilla", K, K, tau=TAU).pack(Q, R) - ystar for Q, R in zip(tr.Q, tr.R)]
 print(f"\nvanilla seed 0 along its ODE, s = eta alpha = {', '.join(f'{v:g}' for v in s)}:")
 print("  |P x(s)| exp(-lambda s) =", ", ".join(f"{np.linalg.norm(P @ v) * np.exp(-lam * t):.3f}" for v, t in zip(x, s)))
 print("  |(1 - P) x(s)|          =", ", ".join(f"{np.linalg.norm(v - P @ v):.2f}" for v in x))

@@ -1,6 +1,6 @@
 """Regenerate the simulation table of docs/escape.md: python scripts/escape_simulation.py
 
-Settings: symbn.numeric.plateau_length.SESSION (N = 1000, eta = 0.5, b = 1, 8 seeds, alpha = 600,
+Settings: symbn.numeric.analysis.plateau_length.SESSION (N = 1000, eta = 0.5, b = 1, 8 seeds, alpha = 600,
 order sampler, population normaliser), through plateau_length.plateau_table (one job per row,
 symbn.numeric.jobs). Measured: 358 and 389 s wall, 8-9 core-minutes (nice -n 10, 2 cores shared with
 another job).
@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from symbn.numeric import plateau_length as pl
+from symbn.numeric.analysis import plateau_length as pl
 
 t0 = time.perf_counter()
 rows = pl.plateau_table()

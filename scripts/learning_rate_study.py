@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from symbn.files import write_atomic
-from symbn.numeric import exits, learning_rate
+from symbn.numeric.analysis import exits
+from symbn.numeric.analysis import learning_rate
 
 MODELS = ("vanilla", "bn-paper", "bn-exact")
 ETAS = {1: (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0), 100: (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0)}

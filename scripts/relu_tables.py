@@ -1,4 +1,4 @@
-"""The tables of docs/relu.md: the ReLU plateau, its Hessian and escape rates (symbn.numeric.phase), and
+"""The tables of docs/relu.md: the ReLU plateau, its Hessian and escape rates (symbn.numeric.analysis.phase), and
 plateau exits in simulation (exact order sampler; K = 2, 3, tau = 1, eta = 0.5, b = 1, population
 normaliser, N = 1000, 16 seeds; exit = first alpha with eps_g < eps_g*/2, ReLU plateau height).
 
@@ -11,7 +11,7 @@ import numpy as np
 import symbn
 from symbn.figures.relu import phase_data
 from symbn.numeric import jobs
-from symbn.numeric.phase import Phase
+from symbn.numeric.analysis.phase import Phase
 
 
 def exits(model, K):

@@ -22,19 +22,19 @@ symbolic side is ``symbn.symbolic``; the generated code ``symbn.generated``.
 """
 __version__ = "0.1.0"
 
-_API = {"fixed_point": "symbn.numeric.symmetric", "eps_g_star": "symbn.numeric.symmetric",
-        "gradient": "symbn.numeric.symmetric", "hessian": "symbn.numeric.symmetric",
-        "spectrum": "symbn.numeric.symmetric",
-        "integrate": "symbn.numeric.ode", "integrate_from": "symbn.numeric.ode",
-        "integrate_reduced": "symbn.numeric.reduced",
-        "simulate": "symbn.numeric.simulate", "Trajectory": "symbn.numeric.trajectory",
-        "plateau_exits": ("symbn.numeric.plateau", "exits"),
-        "plateau_exit_threshold": ("symbn.numeric.plateau", "exit_threshold"),
-        "escape_rate": "symbn.numeric.escape", "plateau_Q0": "symbn.numeric.escape",
-        "effective_learning_rate": "symbn.numeric.escape", "eps_g": "symbn.numeric.orderparams",
-        "ParameterError": "symbn.errors", "kernels": "symbn.numeric.activations",
-        "eta_max": "symbn.numeric.learning_rate",
-        "finite_eta_escape": ("symbn.numeric.learning_rate", "escape")}
+_API = {"fixed_point": "symbn.numeric.symmetric.closed_form", "eps_g_star": "symbn.numeric.symmetric.closed_form",
+        "gradient": "symbn.numeric.symmetric.closed_form", "hessian": "symbn.numeric.symmetric.closed_form",
+        "spectrum": "symbn.numeric.symmetric.closed_form",
+        "integrate": "symbn.numeric.ode.full", "integrate_from": "symbn.numeric.ode.full",
+        "integrate_reduced": "symbn.numeric.ode.reduced",
+        "simulate": "symbn.numeric.sgd.simulate", "Trajectory": "symbn.numeric.trajectory",
+        "plateau_exits": ("symbn.numeric.analysis.plateau", "exits"),
+        "plateau_exit_threshold": ("symbn.numeric.analysis.plateau", "exit_threshold"),
+        "escape_rate": "symbn.numeric.analysis.escape", "plateau_Q0": "symbn.numeric.analysis.escape",
+        "effective_learning_rate": "symbn.numeric.analysis.escape", "eps_g": "symbn.numeric.kernels.orderparams",
+        "ParameterError": "symbn.errors", "kernels": "symbn.numeric.kernels.activations",
+        "eta_max": "symbn.numeric.analysis.learning_rate",
+        "finite_eta_escape": ("symbn.numeric.analysis.learning_rate", "escape")}
 _MODULES = ("models", "symbolic", "figures")
 __all__ = sorted(_API) + list(_MODULES)
 

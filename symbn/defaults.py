@@ -14,7 +14,7 @@ NORMALIZERS = ("batch", "population")
 
 ODE = dict(tau=1.0, eta=1.0, b=1, N=1000, seed=0, method="RK45", rtol=1e-8, atol=1e-10, **NETWORK)
 """``symbn.integrate`` and ``symbn ode`` (N, seed: the paper's random start, as ``simulate``'s;
-method, rtol, atol: the solve_ivp defaults, see :mod:`symbn.numeric.odesolve`)."""
+method, rtol, atol: the solve_ivp defaults, see :mod:`symbn.numeric.ode.solver`)."""
 
 SWEEP = dict(tau=1.0, eta=1.0, b=1, seeds=1, base=0, N=500, t=200.0, points=201, steps=100_000, method="order",
              normalizer="batch", **NETWORK)

@@ -105,7 +105,7 @@ ACTIVATIONS = {
     "relu": "phi(x) = max(0, x), phi' = Heaviside with phi'(0) = 0 (I4 numeric: a one-dimensional integral)",
 }
 """Activations phi, the same for teacher and student. Each layer supplies their Gaussian averages
-I2, I3, I4 and J2 (symbn.symbolic.integrals, symbn.generated kernels, symbn.numeric.activations)."""
+I2, I3, I4 and J2 (symbn.symbolic.integrals, symbn.generated kernels, symbn.numeric.kernels.activations)."""
 
 
 def activation(name) -> str:

@@ -1,13 +1,15 @@
-"""The compiled right-hand side (symbn.numeric.compiled_ode) against the NumPy reference (System with
+"""The compiled right-hand side (symbn.numeric.ode.compiled) against the NumPy reference (System with
 fast=False), for every model, activation with a compiled path and network option; its asin against
 NumPy's; the parallel path; and the same domain failures."""
 import numpy as np
 import pytest
 
 from symbn.errors import ParameterError
-from symbn.numeric import initial, ode
+from symbn.numeric.ode import initial
+from symbn.numeric.ode import full as ode
+from symbn.numeric.ode.system import FAST_ACTIVATIONS, System
 
-compiled = pytest.importorskip("symbn.numeric.compiled_ode")
+compiled = pytest.importorskip("symbn.numeric.ode.compiled")
 
 
 def test_asin_is_within_two_ulp_of_numpy():
@@ -21,7 +23,7 @@ def test_asin_is_within_two_ulp_of_numpy():
 def pair(model, K, M, activation, rng, **net):
     init = initial.random(K, M, N=1000, seed=3)
     kw = dict(tau=1.7, eta=0.8, b=3, activation=activation, **net)
-    fast, ref = (ode.System(model, K, M, init.T, fast=f, **kw) for f in (True, False))
+    fast, ref = (System(model, K, M, init.T, fast=f, **kw) for f in (True, False))
     g = rng.uniform(0.7, 1.3, K) if fast.model.normalized else None
     return fast, ref, fast.pack(init.Q, init.R, g)
 
@@ -77,13 +79,13 @@ def test_outside_the_domain_both_paths_fail_with_the_same_reason():
 
 def test_relu_has_no_compiled_path():
     init = initial.random(2, 2, N=100, seed=0)
-    assert ode.System("vanilla", 2, 2, init.T, activation="relu")._fast is None
+    assert System("vanilla", 2, 2, init.T, activation="relu")._fast is None
     with pytest.raises(ParameterError, match="compiled"):
-        ode.System("vanilla", 2, 2, init.T, activation="relu", fast=True)
+        System("vanilla", 2, 2, init.T, activation="relu", fast=True)
 
 
 def test_fast_activations_are_the_compiled_codes():
-    assert set(ode.FAST_ACTIVATIONS) == set(compiled.CODES)
+    assert set(FAST_ACTIVATIONS) == set(compiled.CODES)
 
 
 def test_an_integration_is_unchanged_by_the_compiled_path():

@@ -1,4 +1,4 @@
-"""The compiled order-sampler loop (symbn.numeric.compiled_sampler) against the NumPy reference
+"""The compiled order-sampler loop (symbn.numeric.sgd.compiled) against the NumPy reference
 (OrderEngine.step, fast=False) on the same random numbers, and in distribution where the two may
 take different square roots of a singular c^T c."""
 import warnings
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from symbn.numeric import sampler
-from symbn.numeric.noise import Noise
-from symbn.numeric.simulate import simulate
+from symbn.numeric.sgd import sampler
+from symbn.numeric.sgd.noise import Noise
+from symbn.numeric.sgd.simulate import simulate
 
-pytest.importorskip("symbn.numeric.compiled_sampler")
+pytest.importorskip("symbn.numeric.sgd.compiled")
 
 NET = dict(eta_w=0.5, noise=0.3, weight_decay=0.1, w=[0.8, 1.2], v=[1.1, 0.9, 1.0])
 
@@ -45,7 +45,7 @@ def test_same_path_as_the_reference_when_b_le_K(model, normalizer, activation):
 def test_same_path_as_the_reference_for_erf_with_b_gt_K(model, b):
     # erf: c^T c is positive definite, both take its Cholesky factor; b = 20 >= BLAS_BATCH: the loop's
     # batch products by BLAS
-    from symbn.numeric import compiled_sampler
+    from symbn.numeric.sgd import compiled as compiled_sampler
 
     assert 5 < compiled_sampler.BLAS_BATCH <= 20
     net = {} if model == "bn-full" else NET
@@ -56,7 +56,7 @@ def test_same_path_as_the_reference_for_erf_with_b_gt_K(model, b):
 
 
 def test_psd_factor_same_as_the_reference_on_singular_and_near_singular_matrices():
-    from symbn.numeric import compiled_sampler
+    from symbn.numeric.sgd import compiled as compiled_sampler
 
     rng = np.random.default_rng(7)
     for eps in (0.0, 1e-15, 1e-9, 1e-3):              # exactly dependent, below / above the pivot tolerance
@@ -106,7 +106,7 @@ def test_noise_take_gives_the_numbers_of_next():
 def test_one_compiled_signature_for_every_run():
     # every run hands the loop arrays of the same layout, so numba compiles it once (~18 s) and loads it
     # from its cache afterwards; a broadcast w had made an F-ordered copy and a second compilation
-    from symbn.numeric import compiled_sampler
+    from symbn.numeric.sgd import compiled as compiled_sampler
 
     before = len(compiled_sampler.steps.signatures)
     for K, M, S, net in ((2, 2, 1, {}), (5, 3, 4, dict(w=[0.5, 1, 1, 1, 2])), (3, 2, 3, dict(eta_w=0.5, noise=0.1))):

@@ -23,7 +23,7 @@ import pytest
 import sympy as sp
 
 from symbn import models
-from symbn.numeric.rules import coefficients
+from symbn.numeric.sgd.rules import coefficients
 from symbn.symbolic import dynamics
 from symbn.symbolic import symbols as sy
 
@@ -255,12 +255,12 @@ def test_general_network_check_has_power():
 @functools.lru_cache(maxsize=None)
 def _relu_run(name):
     """(measured, theory): the literal SGD drift of a ReLU network vs the numeric ODE (no symbolic I4 for
-    ReLU: the theory is ode.System's eta^1 and eta^2 tau / b parts with the semi-analytic I4)."""
-    from symbn.numeric import ode
+    ReLU: the theory is System's eta^1 and eta^2 tau / b parts with the semi-analytic I4)."""
+    from symbn.numeric.ode.system import System
 
     J, Bt, g = _state(np.random.default_rng(2020))
     mc = _monte_carlo(name, J, Bt, g, np.random.default_rng(13), activation="relu")
-    s = ode.System(name, K, M, Bt @ Bt.T, TAU, 1.0, B_SIZE, activation="relu")
+    s = System(name, K, M, Bt @ Bt.T, TAU, 1.0, B_SIZE, activation="relu")
     first, second = s.parts(s.pack(J @ J.T, J @ Bt.T, g if s.model.normalized else None))
     d1, d2 = s.unpack(first), s.unpack(second)
     th = {"R": d1["R"], "Q1": d1["Q"], "Q2": d2["Q"] * TAU / B_SIZE}
@@ -280,7 +280,7 @@ def test_relu_ode_equals_expected_sgd_drift(name):
 
 def test_relu_drift_check_rejects_a_wrong_I4():
     """The eta^2 part with half of ReLU's I4, or with I4 taken from the erf network, is rejected."""
-    from symbn.numeric import activations
+    from symbn.numeric.kernels import activations
 
     mc, th, s = _relu_run("vanilla")
     mean, se = mc["Q2"]

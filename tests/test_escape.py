@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from symbn.cli import main
-from symbn.numeric import symmetric as sym
-from symbn.numeric import escape
+from symbn.numeric.symmetric import closed_form as sym
+from symbn.numeric.analysis import escape
 from symbn.validate import ParameterError
 
 FAST = [("vanilla", 2, 1.0, None), ("vanilla", 2, 10.0, None), ("bn-paper", 2, 1.0, None),

@@ -14,9 +14,11 @@ from symbn.figures import escape as escape_figure
 from symbn.figures import plateau_length as plateau_length_figure
 from symbn.figures import simulation
 from symbn.files import write_atomic
-from symbn.numeric import escape, ode, plateau_length
-from symbn.numeric import symmetric as sym
-from symbn.numeric.simulate import simulate
+from symbn.numeric.analysis import escape
+from symbn.numeric.ode import full as ode
+from symbn.numeric.analysis import plateau_length
+from symbn.numeric.symmetric import closed_form as sym
+from symbn.numeric.sgd.simulate import simulate
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,8 @@ def test_registry_and_only(tmp_path):
 
 def test_figures_name_the_compiled_loops_their_jobs_use(monkeypatch):
     from symbn.figures import registry
-    from symbn.numeric import jobs, warm
+    from symbn.numeric import jobs
+    from symbn.numeric.runs import warm
 
     assert set(registry.KERNELS) == set(figures.FIGURES)
     assert registry.KERNELS["fig3"] == ("sampler",) and registry.KERNELS["learning_rate"] == ("ode",)
@@ -99,7 +102,7 @@ def test_figures_name_the_compiled_loops_their_jobs_use(monkeypatch):
 
 def test_build_warms_the_union_of_its_figures_loops(tmp_path, monkeypatch):
     from symbn.figures import registry
-    from symbn.numeric import warm
+    from symbn.numeric.runs import warm
 
     calls = []
     monkeypatch.setattr(warm, "warm", lambda kernels, workers=None: calls.append(set(kernels)))
@@ -178,7 +181,7 @@ def test_plateau_length_figure_small_run(tmp_path):
 def test_learning_rate_figure_small_run(tmp_path):
     """One learning rate at b = 1, one initial state: the CSV exits are the ODE's, from the same start."""
     from symbn.figures import learning_rate as lr_figure
-    from symbn.numeric import exits
+    from symbn.numeric.analysis import exits
 
     rows = written(lr_figure.learning_rate_figure(tmp_path, workers=1, panels={1: (2.0,)}, seeds=1, N=100),
                    "learning_rate")
@@ -192,7 +195,7 @@ def test_learning_rate_figure_small_run(tmp_path):
 
 def test_relu_figure_data_are_the_numeric_phase(tmp_path):
     from symbn.figures import relu as relu_figure
-    from symbn.numeric.phase import Phase
+    from symbn.numeric.analysis.phase import Phase
 
     rows = written(relu_figure.relu_figure(tmp_path, Ks=(2, 3), taus=(0.5,)), "relu")
     assert [(int(float(r["K"])), float(r["tau"])) for r in rows] == [(2, 1.0), (3, 1.0), (2, 0.5)]

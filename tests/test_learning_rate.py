@@ -18,7 +18,12 @@ from scipy.integrate import solve_ivp
 from symbn.cli import main
 from symbn.errors import ParameterError
 from symbn.generated import bn, vanilla
-from symbn.numeric import autorate, escape, learning_rate, ode, reduced
+from symbn.numeric.analysis import autorate
+from symbn.numeric.analysis import escape
+from symbn.numeric.analysis import learning_rate
+from symbn.numeric.ode import full as ode
+from symbn.numeric.ode.system import System
+from symbn.numeric.ode import reduced
 
 CASES = [(2, 1.0, 1.0, 1), (3, 1.0, 0.5, 1), (2, 2.0, 0.5, 2)]
 
@@ -38,7 +43,7 @@ def test_escape_rate_matches_the_full_ode_and_a_fitted_rate(K, tau, eta, b):
     e = learning_rate.escape(K, tau, eta, b)
     p = e["fixed_point"]
     # (a) full ODE, finite differences at the plateau: the largest eigenvalues are the reduced ones
-    s = ode.System("vanilla", K, K, tau=tau, eta=eta, b=b)
+    s = System("vanilla", K, K, tau=tau, eta=eta, b=b)
     f = lambda y: eta * s.parts(y)[0] + eta**2 * tau / b * s.parts(y)[1]  # noqa: E731
     y0 = s.pack((p["Q"] - p["C"]) * np.eye(K) + p["C"], (p["R"] - p["S"]) * np.eye(K) + p["S"])
     J = np.stack([(f(y0 + 1e-6 * u) - f(y0 - 1e-6 * u)) / 2e-6 for u in np.eye(y0.size)], axis=1)

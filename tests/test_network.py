@@ -2,7 +2,7 @@
 decay, linear activation, with and without batch norm.
 
 Checks (each against an independent computation):
-1. the numeric full right-hand side (symbn.numeric.ode.System) equals SymPy's general_rhs(full=True)
+1. the numeric full right-hand side (symbn.numeric.ode.system.System) equals SymPy's general_rhs(full=True)
    evaluated at 30 digits (1e-12 relative), for every model, erf and linear, w fixed or learned;
 2. general_rhs(full=True) at w = v = 1, sigma = kappa = 0 is the soft committee machine's, tree for tree;
 3. a linear network with a fixed second layer: the ODE follows the closed-form solution of the
@@ -27,8 +27,11 @@ from symbn import models
 from symbn.cli import main
 from symbn.errors import ParameterError
 from symbn.generated import bn_w, vanilla_w
-from symbn.numeric import escape, initial, ode
-from symbn.numeric import symmetric as sym
+from symbn.numeric.analysis import escape
+from symbn.numeric.ode import initial
+from symbn.numeric.ode import full as ode
+from symbn.numeric.ode.system import System
+from symbn.numeric.symmetric import closed_form as sym
 
 NET = dict(noise=0.4, weight_decay=0.05)
 
@@ -73,7 +76,7 @@ def test_full_rhs_matches_sympy(model, activation, learn_w):
 
     K, M, tau, eta, b, eta_w = 2, 3, 1.3, 0.7, 2, 0.45
     st = random_state(K, M, 11)
-    s = ode.System(model, K, M, st.T, tau, eta, b, activation=activation, w=st.w, v=st.v,
+    s = System(model, K, M, st.T, tau, eta, b, activation=activation, w=st.w, v=st.v,
                    eta_w=eta_w if learn_w else 0.0, **NET)
     y = s.pack(st.Q, st.R, st.g, st.w)
     f = sympy_full_rhs(model, activation, learn_w, K, M)
@@ -102,7 +105,7 @@ def test_general_network_reduces_to_the_soft_committee_machine():
         assert list(full) == list(plain)
         ones = {**{x: 1 for x in space.w + space.v}, sy.sigma: 0, sy.kappa: 0}
         st = random_state(2, 3, 3)
-        s = ode.System(name, 2, 3, st.T)
+        s = System(name, 2, 3, st.T)
         point = dict(zip(space.state(), s.pack(st.Q, st.R, st.g)))
         point.update({space.T[n, m]: st.T[n, m] for n in range(3) for m in range(3)})
         point.update({sy.tau: 1.3, sy.eta: 0.7, sy.b: 2})
@@ -158,7 +161,7 @@ def test_reduced_learned_w_equals_the_full_ode_on_the_ansatz(model, rhs, Q0, K):
     fp = sym.fixed_point(model, K, tau=tau, Q0=Q0, learn_w=True)
     red = {k: float(v) for k, v in fp.items()}
     red.update(R=red["R"] + 0.05, S=red["S"] - 0.02, w=1.1)
-    full = ode.System(model, K, K, tau=tau, eta=eta, b=b, eta_w=eta_w, noise=sigma, weight_decay=kappa)
+    full = System(model, K, K, tau=tau, eta=eta, b=b, eta_w=eta_w, noise=sigma, weight_decay=kappa)
     eye, one = np.eye(K), np.ones((K, K))
     Q = (red["Q"] - red["C"]) * eye + red["C"] * one
     R = (red["R"] - red["S"]) * eye + red["S"] * one

@@ -12,8 +12,12 @@ import pytest
 from symbn import models
 from symbn.errors import ParameterError
 from symbn.generated import kernels
-from symbn.numeric import initial, ode, reduced, symmetric
-from symbn.numeric.odesolve import ODEError
+from symbn.numeric.ode import initial
+from symbn.numeric.ode import full as ode
+from symbn.numeric.ode.system import System
+from symbn.numeric.ode import reduced
+from symbn.numeric.symmetric import closed_form as symmetric
+from symbn.numeric.ode.solver import ODEError
 
 MODELS = models.names("ode")
 WIDTHS = [(1, 1), (2, 2), (2, 3), (3, 2)]
@@ -30,7 +34,7 @@ def random_state(K, M, seed, gains=True):
 
 
 def system(model, state, tau=0.7, eta=0.9, b=3):
-    s = ode.System(model, state.K, state.M, state.T, tau, eta, b)
+    s = System(model, state.K, state.M, state.T, tau, eta, b)
     g = state.g if s.model.normalized else None
     return s, s.pack(state.Q, state.R, g)
 
@@ -48,7 +52,7 @@ def sympy_rhs(model, K, M):
 
     space, rhs = dynamics.general_rhs(models.get(model), K, M)
     state = space.state()
-    assert list(rhs) == state  # same order as ode.System.pack
+    assert list(rhs) == state  # same order as System.pack
     Tsyms = [space.T[n, m] for n in range(M) for m in range(n, M)]
     args = state + Tsyms + [sy.tau, sy.eta, sy.b]
     return sp.lambdify(args, list(rhs.values()), modules="mpmath"), (M, Tsyms)
@@ -156,8 +160,8 @@ def test_vectorised_matches_loop(model, K, M):
 
 def test_chunked_F_matches_single_call():
     state = random_state(5, 4, 3)
-    whole = ode.System("bn-exact", 5, 4, state.T, 1.1, 0.5, 1)
-    small = ode.System("bn-exact", 5, 4, state.T, 1.1, 0.5, 1, chunk=50)  # many chunks, indices on the fly
+    whole = System("bn-exact", 5, 4, state.T, 1.1, 0.5, 1)
+    small = System("bn-exact", 5, 4, state.T, 1.1, 0.5, 1, chunk=50)  # many chunks, indices on the fly
     assert len(small._chunks) > 1 and small._gather is None
     y = whole.pack(state.Q, state.R, state.g)
     np.testing.assert_allclose(whole(0.0, y), small(0.0, y), rtol=1e-14, atol=1e-16)  # summation order only
@@ -252,7 +256,7 @@ def test_gain_may_cross_zero():
 
 
 def test_random_init_matches_simulation_start():
-    from symbn.numeric.simulate import simulate
+    from symbn.numeric.sgd.simulate import simulate
 
     st = initial.random(3, 2, N=40, seed=5)
     sim = simulate("vanilla", 3, 2, N=40, steps=0, seed=5)
@@ -270,7 +274,7 @@ def test_output_times_and_T_argument():
     np.testing.assert_array_equal(tr.T, np.broadcast_to(T, (3, 2, 2)))   # times axis, as Q and R
     assert tr.Q.shape == (3, 2, 2) and tr.R.shape == (3, 2, 2) and tr.g is None
     np.testing.assert_array_equal(tr.Q[0], st.Q)
-    from symbn.numeric.orderparams import eps_g
+    from symbn.numeric.kernels.orderparams import eps_g
 
     assert tr.eps_g[1] == pytest.approx(eps_g(tr.Q[1], tr.R[1], T, 1.0), rel=1e-14)
 
@@ -339,7 +343,7 @@ def test_leaving_the_domain_raises_with_time_and_reason(monkeypatch, R00, t_exit
         first[0] = -1.0
         return first, np.zeros(self.size), None
 
-    monkeypatch.setattr(ode.System, "_terms", shrink)
+    monkeypatch.setattr(System, "_terms", shrink)
     st = initial.from_matrices([[0.5, 0.0], [0.0, 0.5]], [[R00, 0.0], [0.0, 0.0]])
     with pytest.raises(ODEError, match=rf"failed at t = {t_exit}.*{reason}") as info:
         ode.integrate("vanilla", init=st, eta=2.5, t_max=1.0, fast=False)   # the patched NumPy path
@@ -347,7 +351,7 @@ def test_leaving_the_domain_raises_with_time_and_reason(monkeypatch, R00, t_exit
 
 
 def test_correlation_domain_error_message():
-    s = ode.System("vanilla", 1, 1)
+    s = System("vanilla", 1, 1)
     assert s.domain_error(np.array([1.0, 0.5])) is None
     assert "primed |correlation| of h_0 and y_0" in s.domain_error(np.array([1.0, 1.1]))
     assert "not finite" in s.domain_error(np.array([np.nan, 0.5]))
@@ -415,7 +419,7 @@ def test_cli_reduced_and_errors():
 
 
 def test_numeric_import_is_sympy_free():
-    code = "import sys, symbn.numeric.ode, symbn.numeric.initial, symbn.commands.ode; print('sympy' in sys.modules)"
+    code = "import sys, symbn.numeric.ode.full, symbn.numeric.ode.initial, symbn.commands.ode; print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -425,7 +429,7 @@ def test_inside_is_domain_error_for_many_states_at_once(model):
     # the vectorized check of the output points agrees with the per-state reasons, state by state,
     # over states inside and outside by each rule (|correlation| just above and below 1 + slack)
     rng = np.random.default_rng(2)
-    s = ode.System(model, 2, 3, tau=1.4)
+    s = System(model, 2, 3, tau=1.4)
     base = s.pack(np.array([[1.0, 0.3], [0.3, 0.8]]), rng.uniform(-0.5, 0.5, (2, 3)),
                   np.array([1.2, 0.7]) if s.model.normalized else None)
     ys = [base + rng.normal(0, 0.05, base.size) for _ in range(20)]

@@ -37,8 +37,8 @@ import functools
 import numpy as np
 import pytest
 
-from symbn.numeric import ode
-from symbn.numeric.simulate import simulate
+from symbn.numeric.ode import full as ode
+from symbn.numeric.sgd.simulate import simulate
 
 N, S, ETA, SEED = 1000, 64, 1.0, 0
 TIMES = np.array([0.0, 1.0, 3.0, 10.0, 20.0])

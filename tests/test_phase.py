@@ -1,4 +1,4 @@
-"""The symmetric phase computed numerically from the full ODE (symbn.numeric.phase), for any activation.
+"""The symmetric phase computed numerically from the full ODE (symbn.numeric.analysis.phase), for any activation.
 
 erf: it must reproduce the generated closed forms -- the plateau to 1e-12, the Jacobian to 1e-8 of its
 largest entry (central / one-sided differences with h = 1e-5: truncation ~1e-10), the Hessian to 1e-5
@@ -12,7 +12,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from symbn.generated import bn, vanilla
-from symbn.numeric.phase import Phase
+from symbn.numeric.analysis.phase import Phase
 
 
 @pytest.mark.parametrize("K,tau", [(2, 1.0), (3, 0.5)])

@@ -19,9 +19,9 @@ import pytest
 
 from symbn import models
 from symbn.errors import ParameterError
-from symbn.numeric import plateau_length as pl
-from symbn.numeric import symmetric as sym
-from symbn.numeric.simulate import simulate
+from symbn.numeric.analysis import plateau_length as pl
+from symbn.numeric.symmetric import closed_form as sym
+from symbn.numeric.sgd.simulate import simulate
 
 K, TAU = 2, 1.0
 
@@ -32,12 +32,13 @@ def test_unstable_projector_is_stable_where_the_eigenvector_matrix_is_not(monkey
     # eigenvalue is the same from the compiled and the NumPy Jacobians (finite differences of two
     # right-hand sides equal to 1e-15): idempotent, A P = lambda P, within 1e-7; V_u (V^-1)_u, what it
     # replaced, differs between the two by O(1) there.
-    from symbn.numeric import escape, ode
+    from symbn.numeric.analysis import escape
+    from symbn.numeric.ode import system
 
     Q0 = 1.0428162777844134                            # seed 4 of the figure's (bn-exact, K = 2, tau = 2)
     lam, P, _ = pl.unstable_projector("bn-exact", 2, 2.0, Q0)
     A, _ = escape.full_jacobian("bn-exact", 2, tau=2.0, Q0=Q0)
-    monkeypatch.setattr(ode, "fast_available", lambda activation: False)
+    monkeypatch.setattr(system, "fast_available", lambda activation: False)
     lam_ref, P_ref, _ = pl.unstable_projector("bn-exact", 2, 2.0, Q0)
     A_ref, _ = escape.full_jacobian("bn-exact", 2, tau=2.0, Q0=Q0)
     assert lam == lam_ref and np.max(np.abs(A - A_ref)) < 1e-8

@@ -1,4 +1,4 @@
-"""Real roots of real-rooted quartics (symbn.numeric.polyroots) from coefficients rounded from 50 digits.
+"""Real roots of real-rooted quartics (symbn.numeric.symmetric.polyroots) from coefficients rounded from 50 digits.
 
 Tolerance 1e-13 relative per root: coefficients rounded to float64 carry <= 1/2 ulp, and a
 root moves by that times cond = sum_k |a_k x^k| / |x p'(x)| <= 16 / g^3 = 128 for roots with
@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from symbn.numeric import polyroots
+from symbn.numeric.symmetric import polyroots
 
 
 def coefficients(roots):

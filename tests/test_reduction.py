@@ -43,7 +43,7 @@ def test_general_on_symmetric_ansatz_equals_reduced(name, K):
 
 
 def test_general_eps_g_on_symmetric_ansatz_equals_reduced():
-    from symbn.numeric.orderparams import eps_g
+    from symbn.numeric.kernels.orderparams import eps_g
 
     K, tau = 4, 1.7
     R, S, Q, C, g = 0.5, 0.1, 1.2, 0.3, 0.8
@@ -55,7 +55,7 @@ def test_general_eps_g_on_symmetric_ansatz_equals_reduced():
 
 
 def test_symbolic_general_eps_g_matches_numeric():
-    from symbn.numeric.orderparams import eps_g
+    from symbn.numeric.kernels.orderparams import eps_g
 
     for model in (models.get("vanilla"), models.get("bn-paper")):
         space = dynamics.GeneralSpace(model, 2, 3)

@@ -1,4 +1,4 @@
-"""ReLU kernels (symbn.numeric.relu, generated/kernels_relu.py) against independent computations.
+"""ReLU kernels (symbn.numeric.kernels.relu, generated/kernels_relu.py) against independent computations.
 
 phi(x) = max(0, x), phi' = H. Every kernel is an orthant moment of its distinct Gaussian
 variables y (H on each, powers of y from the relu factors; I3's free v enters through its
@@ -24,7 +24,8 @@ from scipy.special import ndtr, owens_t
 
 import symbn
 from symbn.generated import kernels_relu
-from symbn.numeric import orthant, relu
+from symbn.numeric.kernels import orthant
+from symbn.numeric.kernels import relu
 from symbn.symbolic import integrals
 
 ROLES = {"I2": ("phi", "phi"), "J2": ("dphi", "dphi"), "I3": ("dphi", "x", "phi"), "I4": ("dphi", "dphi", "phi", "phi")}
@@ -213,7 +214,7 @@ def test_I4_near_singular(structure):
 
 def plackett_reference(R, dps=40):
     """P4 by mpmath quadrature along Plackett's original path R(t) = (1 - t) I + t R (six terms,
-    base 1/16): a different path and base from symbn.numeric.orthant. 15-50 s per matrix, so its
+    base 1/16): a different path and base from symbn.numeric.kernels.orthant. 15-50 s per matrix, so its
     values for the table below are stored, not recomputed."""
     with mpmath.workdps(dps):
         R = mpmath.matrix([[mpmath.mpf(float(R[i][j])) for j in range(4)] for i in range(4)])

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from symbn.cli import main
-from symbn.numeric import activations, ode
-from symbn.numeric.simulate import simulate
+from symbn.numeric.kernels import activations
+from symbn.numeric.ode import full as ode
+from symbn.numeric.sgd.simulate import simulate
 
 N, S, TIMES = 1000, 24, np.array([0.0, 1.0, 2.0, 4.0])
 

@@ -15,12 +15,12 @@ from scipy.special import erf
 
 from symbn import models
 from symbn.errors import ParameterError
-from symbn.numeric.engines import DirectEngine, Training
-from symbn.numeric.orderparams import eps_g
-from symbn.numeric.plateau import plateau
-from symbn.numeric.rules import coefficients
-from symbn.numeric.sampler import OrderEngine, WishartFactor, gram_update, psd_factor
-from symbn.numeric.simulate import simulate
+from symbn.numeric.sgd.engines import DirectEngine, Training
+from symbn.numeric.kernels.orderparams import eps_g
+from symbn.numeric.analysis.plateau import plateau
+from symbn.numeric.sgd.rules import coefficients
+from symbn.numeric.sgd.sampler import OrderEngine, WishartFactor, gram_update, psd_factor
+from symbn.numeric.sgd.simulate import simulate
 
 CASES = [(m, n) for m in models.names("simulate") for n in (("batch",) if m == "vanilla" else ("batch", "population"))]
 LEVEL = 0.01

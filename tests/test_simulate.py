@@ -10,12 +10,12 @@ from scipy.special import erf
 
 from symbn import models
 from symbn.errors import ParameterError
-from symbn.numeric.engines import DirectEngine
-from symbn.numeric.orderparams import eps_g, pair_mean
-from symbn.numeric.plateau import exit_threshold, plateau
-from symbn.numeric.plateau import exits as plateau_exits
-from symbn.numeric.rules import coefficients
-from symbn.numeric.simulate import simulate
+from symbn.numeric.sgd.engines import DirectEngine
+from symbn.numeric.kernels.orderparams import eps_g, pair_mean
+from symbn.numeric.analysis.plateau import exit_threshold, plateau
+from symbn.numeric.analysis.plateau import exits as plateau_exits
+from symbn.numeric.sgd.rules import coefficients
+from symbn.numeric.sgd.simulate import simulate
 from symbn.numeric.trajectory import Trajectory
 
 MODELS = models.names("simulate")
@@ -236,7 +236,7 @@ def test_records_taken_inside_a_chunk_equal_records_at_its_end(method):
     """Records inside a chunk of steps are copied out by the engine's loop; with a test set the run
     stops at every record instead. Same states bit for bit, records at 0, 1, and across the chunk
     boundary (CHUNK = 512), the learned w and the gains included."""
-    from symbn.numeric.simulate import CHUNK
+    from symbn.numeric.sgd.simulate import CHUNK
 
     rec = [0, 1, 7, CHUNK - 1, CHUNK, CHUNK + 1, 1300]
     kw = dict(N=20, steps=1300, b=3, eta=1.2, seeds=2, seed=3, method=method, record=rec, eta_w=0.5)

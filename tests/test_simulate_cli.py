@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from symbn import cli
-from symbn.numeric import initial, ode
-from symbn.numeric.simulate import simulate
+from symbn.numeric.ode import initial
+from symbn.numeric.ode import full as ode
+from symbn.numeric.sgd.simulate import simulate
 
 
 def call(argv):
@@ -110,7 +111,7 @@ def test_out_file_is_written_atomically_and_equals_stdout(tmp_path):
 
 
 def test_interrupt_leaves_no_output(tmp_path, monkeypatch):
-    from symbn.numeric import simulate as sim_mod
+    from symbn.numeric.sgd import simulate as sim_mod
 
     (tmp_path / "init.json").write_text("old\n")
 

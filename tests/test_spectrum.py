@@ -30,7 +30,7 @@ import sympy as sp
 import symbn
 from symbn import cli
 from symbn.numeric import grid
-from symbn.numeric import symmetric as sym
+from symbn.numeric.symmetric import closed_form as sym
 from symbn import models
 from symbn.symbolic import curvature
 from symbn.symbolic import symbols as sy
@@ -187,7 +187,7 @@ def test_k1_zero_directions_are_exact():
 
 def test_unconverged_points_fall_back_to_eigvalsh(monkeypatch):
     """Where root polishing does not converge (near-multiple eigenvalues), spectrum uses eigvalsh."""
-    from symbn.numeric import polyroots
+    from symbn.numeric.symmetric import polyroots
     real = polyroots.quartic
 
     def flaky(a):
@@ -219,7 +219,7 @@ def test_large_K_and_extreme_tau_stay_finite():
 def test_charpoly_roots_are_well_separated_on_the_whole_domain(name):
     """No fallback to eigvalsh for K = 1..1000, tau in [1e-3, 1e3]: every relative gap >= 0.25
     (measured >= 0.64), so every root's cond <= 1024 and the 1e-13 accuracy above applies."""
-    from symbn.numeric import polyroots
+    from symbn.numeric.symmetric import polyroots
     K, tau = np.meshgrid(np.arange(1, 1001), np.geomspace(1e-3, 1e3, 61), indexing="ij")
     _, ok = polyroots.quartic(sym.family(name).charpoly(K, tau))
     assert ok.all(), np.argwhere(~ok)[:5]

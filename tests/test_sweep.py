@@ -8,8 +8,11 @@ import pytest
 
 from symbn import cli
 from symbn.errors import ParameterError
-from symbn.numeric import initial, jobs, ode, sweep
-from symbn.numeric.simulate import simulate
+from symbn.numeric.ode import initial
+from symbn.numeric import jobs
+from symbn.numeric.ode import full as ode
+from symbn.numeric.runs import sweep
+from symbn.numeric.sgd.simulate import simulate
 
 SIM = dict(N=100, base=0, steps=3000, method="order", normalizer="population")
 ODE = dict(N=200, base=0, t=120.0, points=121)

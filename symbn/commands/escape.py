@@ -46,13 +46,13 @@ def register(sub):
 def run(args):
     from symbn import models
     from symbn.errors import ParameterError
-    from symbn.numeric import escape
+    from symbn.numeric.analysis import escape
 
     if args.Q0 is not None and not models.get(args.model, "ode").normalized:
         raise ParameterError(f"Q0: {args.model} has no fixed-point family; --Q0 applies to bn-paper and bn-exact")
     out = sys.stdout
     if args.eta is not None:
-        from symbn.numeric import learning_rate
+        from symbn.numeric.analysis import learning_rate
 
         rows = learning_rate.escape_rows(args.model, args.K, args.tau, args.eta, args.b, args.Q0)
         if args.json:

@@ -28,7 +28,7 @@ def register(sub):
 
 
 def run(args):
-    from symbn.numeric import learning_rate
+    from symbn.numeric.analysis import learning_rate
 
     rows = learning_rate.learning_rate_rows(args.model, args.K, args.tau, args.b)
     out = sys.stdout

@@ -58,7 +58,10 @@ def run(args):
     from symbn import defaults, models
     from symbn.commands import network
     from symbn.errors import ParameterError
-    from symbn.numeric import initial, ode, odesolve, reduced
+    from symbn.numeric.ode import initial
+    from symbn.numeric.ode import full as ode
+    from symbn.numeric.ode import solver as odesolve
+    from symbn.numeric.ode import reduced
 
     models.get(args.model, "ode")
     if args.t is None and args.times is None:

@@ -68,7 +68,7 @@ def table(tr):
 
 def init_state(tr, position):
     """The InitialState (Q, R, T, g; validated) of seed position ``position`` of ``tr``."""
-    from symbn.numeric import initial
+    from symbn.numeric.ode import initial
 
     d = tr.initial_state(position)
     d.pop("beta", None)  # bn-full: beta starts at 0 and the ODE has no bias
@@ -89,7 +89,7 @@ def run(args):
     from symbn import models, validate
     from symbn.commands import network
     from symbn.errors import ParameterError
-    from symbn.numeric.simulate import simulate
+    from symbn.numeric.sgd.simulate import simulate
 
     m = models.get(args.model, "simulate")
     seeds = validate.count("seeds", args.seeds)

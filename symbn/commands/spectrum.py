@@ -33,7 +33,7 @@ def register(sub):
 def table(model, K, tau):
     """Everything the command prints, as columns: dict of 1-D arrays (K, tau, lambda1..4, fixed point, eps_g)."""
     from symbn.numeric import grid
-    from symbn.numeric import symmetric as sym
+    from symbn.numeric.symmetric import closed_form as sym
 
     k, t = grid.mesh(grid.parse("K", K, integer=True), grid.parse("tau", tau))
     eig = sym.spectrum(model, k, tau=t)    # validates the model, K >= 1 and tau > 0
@@ -46,7 +46,7 @@ def table(model, K, tau):
 
 def rows(model, K, tau):
     """The JSON objects: [{K, tau, eigenvalues, fixed_point, eps_g}, ...]."""
-    from symbn.numeric import symmetric as sym
+    from symbn.numeric.symmetric import closed_form as sym
 
     cols = table(model, K, tau)
     names = [n for n in cols if n.startswith("lambda")]

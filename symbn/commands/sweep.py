@@ -72,7 +72,9 @@ def _seeds(spec):
 def run(args):
     import time
 
-    from symbn.numeric import grid, sweep
+    from symbn.numeric import grid
+
+    from symbn.numeric.runs import sweep
 
     lists = lambda text: [x.strip() for x in text.split(",") if x.strip()]  # noqa: E731
     axes = dict(model=lists(args.model), activation=lists(args.activation),

@@ -6,8 +6,8 @@ import numpy as np
 
 from symbn.figures.output import pyplot, save
 from symbn.figures.registry import figure
-from symbn.numeric import escape
-from symbn.numeric import symmetric as sym
+from symbn.numeric.analysis import escape
+from symbn.numeric.symmetric import closed_form as sym
 
 ESCAPE_CURVES = (("vanilla", None, "vanilla", "tab:blue", "-"),
                  ("bn-exact", "closure", r"BN, paper's closure $Q_0 = 1/g^{*2}$ (both rules)", "tab:red", "-"),

@@ -1,15 +1,17 @@
 """The learning_rate figure: plateau exit time vs eta for vanilla, bn-paper and bn-exact (K = 2,
 tau = 1; b = 1 and b = 100), measured with the ODE from the same initial states (markers: median,
 bars: range), beside the theory curves: vanilla ln(d_exit/d0) / lambda(eta) with the finite-eta
-escape rate (symbn.numeric.learning_rate), batch norm's effective-learning-rate prediction
-(symbn.numeric.autorate), each calibrated at its smallest eta; vanilla's eta_max dashed."""
+escape rate (symbn.numeric.analysis.learning_rate), batch norm's effective-learning-rate prediction
+(symbn.numeric.analysis.autorate), each calibrated at its smallest eta; vanilla's eta_max dashed."""
 from __future__ import annotations
 
 import numpy as np
 
 from symbn.figures.output import COLORS, pyplot, save
 from symbn.figures.registry import figure
-from symbn.numeric import autorate, exits, learning_rate
+from symbn.numeric.analysis import autorate
+from symbn.numeric.analysis import exits
+from symbn.numeric.analysis import learning_rate
 
 MODELS = (("vanilla", COLORS[0]), ("bn-paper", COLORS[2]), ("bn-exact", COLORS[1]))
 PANELS = {1: (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0), 100: (2.0, 8.0, 32.0, 128.0, 512.0)}

@@ -6,7 +6,7 @@ import numpy as np
 
 from symbn.figures.output import COLORS, pyplot, save
 from symbn.figures.registry import figure
-from symbn.numeric import plateau_length as pl
+from symbn.numeric.analysis import plateau_length as pl
 
 @figure("plateau_length", "Plateau exit alpha predicted from the escape rate and the initial distance vs measured "
                           "in SGD (order sampler, N = 100, b = 10), vanilla / bn-paper / bn-exact over K and tau",

@@ -2,7 +2,7 @@
 
 A builder takes the output directory (and keyword overrides of its settings, e.g. a
 smaller run for a test), names the compiled loops its jobs use (``kernels``, compiled once before
-the builders run: :mod:`symbn.numeric.warm`), writes ``<name>.png``, ``.pdf`` and ``.csv`` (the plotted data)
+the builders run: :mod:`symbn.numeric.runs.warm`), writes ``<name>.png``, ``.pdf`` and ``.csv`` (the plotted data)
 there with :func:`symbn.figures.output.save` and returns the paths. Add a figure with::
 
     @figure("fig9", "what it shows")
@@ -17,7 +17,7 @@ from symbn.errors import ParameterError
 FIGURES = {}
 """name -> (builder(out, **settings) -> [paths], one-line description), in registration order."""
 KERNELS = {}
-"""name -> the compiled loops its jobs use (:data:`symbn.numeric.warm.KERNELS`)."""
+"""name -> the compiled loops its jobs use (:data:`symbn.numeric.runs.warm.KERNELS`)."""
 
 
 def figure(name, description, kernels=()):
@@ -37,7 +37,7 @@ def build(out, names=None):
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise ParameterError(f"unknown figure {unknown[0]!r}; choose from {', '.join(FIGURES)}")
-    from symbn.numeric import warm
+    from symbn.numeric.runs import warm
 
     warm.warm({k for n in names for k in KERNELS[n]})   # a fresh install: each loop compiled once
     with output.background():

@@ -1,5 +1,5 @@
 """The ReLU figure: Figs. 1-2 of the paper and the escape figure for phi(x) = max(0, x), computed
-numerically (symbn.numeric.phase): the paper's measure (most negative Hessian eigenvalue of eps_g at
+numerically (symbn.numeric.analysis.phase): the paper's measure (most negative Hessian eigenvalue of eps_g at
 the plateau, vanilla vs BN at the closure) and the escape rates (largest Jacobian eigenvalues: the
 specialization mode and the spread mode), vs K (tau = 1) and vs tau (K = 2)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 from symbn.figures.output import COLORS, pyplot, save
 from symbn.figures.registry import figure
 from symbn.numeric import jobs
-from symbn.numeric.phase import Phase
+from symbn.numeric.analysis.phase import Phase
 
 KS = tuple(range(2, 11))
 TAUS = tuple(np.geomspace(0.05, 20.0, 13))
@@ -42,7 +42,7 @@ def phase_data(K, tau, workers=None):
 
 
 @figure("relu", "ReLU: the paper's Hessian measure and the escape rates at the symmetric plateau, vanilla vs BN, "
-                "vs K (tau = 1) and vs tau (K = 2), numeric (symbn.numeric.phase)")
+                "vs K (tau = 1) and vs tau (K = 2), numeric (symbn.numeric.analysis.phase)")
 def relu_figure(out, Ks=KS, taus=TAUS, workers=None):
     nK = len(Ks)
     both = phase_data(np.r_[Ks, np.full(len(taus), 2)], np.r_[np.ones(nK), taus], workers)  # one pool pass

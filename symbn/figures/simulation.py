@@ -6,8 +6,10 @@ import numpy as np
 
 from symbn.figures.output import COLORS, pyplot, save
 from symbn.figures.registry import figure
-from symbn.numeric import jobs, ode, plateau
-from symbn.numeric.simulate import simulate
+from symbn.numeric import jobs
+from symbn.numeric.ode import full as ode
+from symbn.numeric.analysis import plateau
+from symbn.numeric.sgd.simulate import simulate
 
 FIG3_PANELS = ((2, 1.0), (5, 1.0), (2, 5.0))          # (K = M, tau)
 FIG3_MODELS = (("vanilla", "vanilla", "tab:blue"),

@@ -6,7 +6,7 @@ import numpy as np
 
 from symbn.figures.output import COLORS, pyplot, save
 from symbn.figures.registry import figure
-from symbn.numeric import symmetric as sym
+from symbn.numeric.symmetric import closed_form as sym
 
 MODELS = (("vanilla", "(a) vanilla"), ("bn", "(b) batch normalization"))
 LINTHRESH = 1e-4   # symlog: linear within |lambda| < 1e-4, logarithmic outside

@@ -7,7 +7,7 @@ scheduler address (``tcp://host:port``, or the environment variable SYMBN_DASK),
 that dask.distributed cluster (``pip install 'symbn[dask]'``; the workers need symbn installed);
 longest first when a cost estimate is given, and stream back as they finish with a tqdm
 progress bar on a terminal. Every simulation seed owns its random streams
-(:mod:`symbn.numeric.noise`), so results do not depend on the process that ran them.
+(:mod:`symbn.numeric.sgd.noise`), so results do not depend on the process that ran them.
 
 Workers (local): the ``workers`` argument, else the environment variable SYMBN_WORKERS, else the
 CPU count; one worker runs the jobs here, one after the other.

@@ -81,7 +81,7 @@ def charpoly(H):
     radicals), then factored, in KM1 = K - 1 with each polynomial factor in the shift of K
     where its coefficients share one sign (``stable.nonnegative_basis``): evaluated in
     float64 they keep a few-ulp relative accuracy, which the eigenvalues then inherit
-    (``symbn.numeric.polyroots``).
+    (``symbn.numeric.symmetric.polyroots``).
     """
     M, back = _radicals_as_symbols(H.xreplace({sy.K: KM1 + 1}))
     lam = sp.Dummy("lambda")

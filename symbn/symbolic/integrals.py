@@ -13,7 +13,7 @@ linear: phi(x) = x; every average is a polynomial in the covariances (Isserlis).
 relu: phi(x) = max(0, x), phi' = H (Heaviside). I2 is the arc-cosine kernel, J2 the bivariate
 orthant probability (Sheppard), I3 follows from Stein's lemma; I4 = <H(u) H(v) relu(w) relu(z)>
 needs the four-variate orthant probability, which has no elementary closed form: it is
-:class:`NoClosedForm` here and numeric in :mod:`symbn.numeric.relu`.
+:class:`NoClosedForm` here and numeric in :mod:`symbn.numeric.kernels.relu`.
 
 Every relu form is written with s_ij = sqrt(Cii Cjj - Cij^2) = sqrt((g - Cij)(g + Cij)),
 g = sqrt(Cii Cjj), and asin(rho_ij) = atan2(Cij, s_ij): continuous up to rho = +-1 (a repeated
@@ -139,7 +139,7 @@ class Kernels(NamedTuple):
 
 
 KERNELS = {"erf": Kernels(I2, I3, I4, J2), "linear": Kernels(linear_I2, linear_I3, linear_I4, linear_J2),
-           "relu": Kernels(relu_I2, relu_I3, NoClosedForm("I4", "relu", "symbn.numeric.relu.I4"), relu_J2)}
+           "relu": Kernels(relu_I2, relu_I3, NoClosedForm("I4", "relu", "symbn.numeric.kernels.relu.I4"), relu_J2)}
 """activation name (:data:`symbn.models.ACTIVATIONS`) -> its kernels."""
 
 

@@ -1,7 +1,7 @@
 """Activations on the numeric side: phi and phi' for the simulators, and the Gaussian averages
 I2, I3, I4, J2 (:mod:`symbn.symbolic.integrals`, generated into ``symbn.generated``) for the ODEs.
 
-relu: phi = max(0, x), phi' = H with phi'(0) = 0; its kernels are :mod:`symbn.numeric.relu`
+relu: phi = max(0, x), phi' = H with phi'(0) = 0; its kernels are :mod:`symbn.numeric.kernels.relu`
 (the generated I2, I3, J2 with checked input, and I4 by a one-dimensional integral).
 
 The names are the registry's (:data:`symbn.models.ACTIVATIONS`); :func:`get` validates them,
@@ -18,7 +18,7 @@ from scipy.special import ndtr
 from symbn import models
 from symbn.generated import kernels as erf_kernels
 from symbn.generated import kernels_linear
-from symbn.numeric import relu
+from symbn.numeric.kernels import relu
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from symbn import models
 from symbn.errors import ParameterError
-from symbn.numeric import symmetric
+from symbn.numeric.symmetric import closed_form as symmetric
 
 
 @dataclass
@@ -51,7 +51,7 @@ def plateau(alpha, eps_g, *, height=None, window=None, fraction=0.5):
 
 def plateau_height(model, K, tau, activation="erf"):
     """eps_g at the symmetric fixed point (eta -> 0) of the model's family: the plateau height
-    (erf: the generated closed form; another activation: :mod:`symbn.numeric.phase`, vanilla,
+    (erf: the generated closed form; another activation: :mod:`symbn.numeric.analysis.phase`, vanilla,
     which every BN member shares).
 
     bn-full shares batch norm's plateau (its bias stays 0 there: with phi odd and the
@@ -59,7 +59,7 @@ def plateau_height(model, K, tau, activation="erf"):
     """
     if models.activation(activation) == "erf":
         return float(symmetric.eps_g_star(models.get(model).family, K, tau=tau))
-    from symbn.numeric.phase import Phase
+    from symbn.numeric.analysis.phase import Phase
 
     ph = Phase("vanilla", K, tau, activation)
     point = ph.plateau()

@@ -2,8 +2,8 @@
 the side-by-side comparison of learning rates across models (docs/learning_rate.md).
 
 Exit: the first time (alpha = steps / N) with eps_g < eps_g* / 2, eps_g* the model family's plateau
-height at eta -> 0 (:func:`symbn.numeric.plateau.plateau_height`), the rule of
-:func:`symbn.numeric.plateau.exits`. Initial states: seed s of ``simulate(model, K, N=N, seed=0)``
+height at eta -> 0 (:func:`symbn.numeric.analysis.plateau.plateau_height`), the rule of
+:func:`symbn.numeric.analysis.plateau.exits`. Initial states: seed s of ``simulate(model, K, N=N, seed=0)``
 (weights N(0, 1/N), g = 1): the same order parameters for every model (the models draw the same
 weights). The ODE is the full one (any K, M) from that state; a run that leaves the domain (a
 learning rate beyond what the model survives) has exit ``nan``.
@@ -13,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from symbn import validate
-from symbn.numeric import jobs, ode, plateau
-from symbn.numeric.odesolve import ODEError
-from symbn.numeric.simulate import simulate
+from symbn.numeric import jobs
+from symbn.numeric.ode import full as ode
+from symbn.numeric.analysis import plateau
+from symbn.numeric.ode.solver import ODEError
+from symbn.numeric.sgd.simulate import simulate
 
 STUDY = dict(N=500, seeds=4, alpha_max=None, points=2001)
 """Defaults: input dimension, seeds, the longest run (alpha; None: :func:`run_length`), output points

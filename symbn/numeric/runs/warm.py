@@ -25,11 +25,11 @@ def load(kernel):
     kernel = validate.choice("kernel", kernel, KERNELS)
     t0 = time.perf_counter()
     if kernel == "sampler":
-        from symbn.numeric.simulate import simulate
+        from symbn.numeric.sgd.simulate import simulate
 
         simulate("vanilla", 1, 1, N=4, steps=1, seeds=1)
     else:
-        from symbn.numeric import ode
+        from symbn.numeric.ode import full as ode
 
         ode.integrate("vanilla", 1, 1, t_max=1e-3)
     return time.perf_counter() - t0

@@ -12,8 +12,9 @@ import numpy as np
 
 from symbn import validate
 from symbn.errors import ParameterError
-from symbn.numeric import initial, symmetric
-from symbn.numeric.odesolve import ATOL, METHOD, RTOL, Guarded, output_times, solve
+from symbn.numeric.ode import initial
+from symbn.numeric.symmetric import closed_form as symmetric
+from symbn.numeric.ode.solver import ATOL, METHOD, RTOL, Guarded, output_times, solve
 from symbn.numeric.trajectory import SymmetricState, Trajectory
 
 DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
@@ -69,8 +70,8 @@ def integrate_reduced(model, K, *, tau=1.0, eta=1.0, b=1, t_max=None, times=None
     R, S, Q, C[, g] over time (its Q, R, T, g are the full matrices on the ansatz).
 
     init: a dict of reduced values R, S, Q, C[, g] (g defaults to 1), a symmetric
-    :class:`~symbn.numeric.initial.InitialState`, or a number: the perturbation
-    of R away from the fixed point (:func:`~symbn.numeric.initial.near_fixed_point`).
+    :class:`~symbn.numeric.ode.initial.InitialState`, or a number: the perturbation
+    of R away from the fixed point (:func:`~symbn.numeric.ode.initial.near_fixed_point`).
     """
     system = ReducedSystem(model, K, tau, eta, b)
     t_max, times = output_times(t_max, times)

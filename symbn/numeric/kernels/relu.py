@@ -18,7 +18,7 @@ the rows l_m of a Cholesky factor (x_m = l_m . g), C_pk / sqrt(C_kk) = l_p . u_k
 C^k_qj / sqrt(C^k_jj) = l^k_q . u^k_j are projections on unit vectors (l^k: projected off u_k),
 P2(C^{kj}) = 1/4 + asin(r)/(2 pi) with the partial correlation r = -cos(n_a, n_b) of the cofactor
 rows n (normals to the other three l's; adj(C) = cof cof^T), and P4 is the one-dimensional
-Plackett integral of :mod:`symbn.numeric.orthant`.
+Plackett integral of :mod:`symbn.numeric.kernels.orthant`.
 
 Repeated arguments. A pair with correlation exactly +1 (x_b = lambda x_a) has H(x_a) H(x_b) = H(x_a):
 the redundant Heaviside is dropped by replacing x_b with an independent N(0, 1) (a factor 2), and a
@@ -30,7 +30,7 @@ phi'(0) = 0 (the subgradient convention of the common frameworks); it matters on
 simulations, where h = 0 exactly has probability 0 for non-degenerate inputs.
 
 Input. Every entry finite, variances > 0 and every pair a covariance: |correlation| <= 1 + 1e-6
-(the ODE's domain slack, :data:`symbn.numeric.domain.DOMAIN_SLACK`; up to it the correlation is clipped
+(the ODE's domain slack, :data:`symbn.numeric.ode.domain.DOMAIN_SLACK`; up to it the correlation is clipped
 to +-1), or :class:`symbn.errors.ParameterError` (never NaN). That is the ODE's domain, and on it the
 kernels are total, as the erf kernels are: the ODE's trial stages near converged states (students
 equal to teachers, correlations -> 1) leave the positive semidefinite cone by more than round-off
@@ -46,7 +46,7 @@ by one ulp): <= 1e-10 measured down to lambda_min(correlation) ~ 1e-12 (nearly e
 pairs, triples, rank 2 and rank 3 structures), ~3e-10 at 1e-16; exactly repeated arguments are
 exact reductions.
 
-Cost of I4 (min of 9 calls with the argument shapes of symbn.numeric.ode.System.F, on 2 shared
+Cost of I4 (min of 9 calls with the argument shapes of symbn.numeric.ode.system.System.F, on 2 shared
 cores under load 3-4, numpy 2.4): K = M = 2 (3 x 10 elements per call) 1.5-1.9 ms per call
 (~60 us per element, mostly numpy call overhead); K = M = 10 (55 x 210 = 11550 elements) 66-86 ms
 per call (6-7 us per element); 6.4-8.4 us per element for large calls with four distinct
@@ -59,7 +59,7 @@ import numpy as np
 
 from symbn.errors import ParameterError
 from symbn.generated import kernels_relu
-from symbn.numeric import orthant
+from symbn.numeric.kernels import orthant
 
 SLACK = 1e-6            # accepted excess of a |correlation| over 1 (round-off; the ODE's domain slack)
 CHUNK = 16384           # elements per moment() call

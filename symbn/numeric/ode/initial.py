@@ -9,7 +9,7 @@ Ways to make one:
   optionally ``g``, ``w``, ``v`` (nested lists);
 * :func:`random` -- the paper's initialisation: J_il, B_nl iid N(0, 1/N), g = 1,
   for a given N and seed. It draws the weights exactly as
-  :func:`symbn.numeric.simulate.simulate` does for (seed, index), so the ODE can
+  :func:`symbn.numeric.sgd.simulate.simulate` does for (seed, index), so the ODE can
   start from a simulation's actual initial state;
 * :func:`symmetric` -- the symmetric-phase ansatz (K = M, T = I, Q_ii = Q,
   Q_ij = C, R_ii = R, R_in = S, g_i = g);
@@ -32,8 +32,8 @@ import numpy as np
 from symbn import validate
 from symbn.errors import ParameterError
 from symbn.files import write_atomic
-from symbn.numeric import symmetric as symmetric_phase
-from symbn.numeric.noise import STREAMS, init_weights, seed_streams
+from symbn.numeric.symmetric import closed_form as symmetric_phase
+from symbn.numeric.sgd.noise import STREAMS, init_weights, seed_streams
 
 KEYS = ("Q", "R", "T", "g", "w", "v")
 REDUCED = ("R", "S", "Q", "C", "g")

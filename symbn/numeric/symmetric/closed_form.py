@@ -13,7 +13,7 @@ import numpy as np
 from symbn import validate
 from symbn.errors import ParameterError
 from symbn.generated import bn, bn_w, vanilla, vanilla_w
-from symbn.numeric import polyroots
+from symbn.numeric.symmetric import polyroots
 
 FAMILIES = {"vanilla": vanilla, "bn": bn}
 LEARNED = {"vanilla": vanilla_w, "bn": bn_w}
@@ -74,7 +74,7 @@ def spectrum(model, K, *, tau=1.0, learn_w=False):
     """Eigenvalues of the Hessian at the fixed point, ascending; shape (..., 4).
 
     Roots of the generated characteristic polynomial det(lambda I - H) (coefficients in
-    closed form, a few ulps each), found by :func:`symbn.numeric.polyroots.quartic`: every
+    closed form, a few ulps each), found by :func:`symbn.numeric.symmetric.polyroots.quartic`: every
     eigenvalue to a few ulps relative, including batch norm's tiny ones (down to 1e-25 of the
     largest at K = 1000, tau = 1e-3), which ``eigvalsh`` of the float64 Hessian gets only to
     eps * max|lambda| (docs/spectrum.md). Exact zeros stay exact (K = 1: S, and for vanilla

@@ -37,14 +37,15 @@ import numpy as np
 
 from symbn import validate
 from symbn.errors import ParameterError
-from symbn.numeric import escape, symmetric
+from symbn.numeric.analysis import escape
+from symbn.numeric.symmetric import closed_form as symmetric
 
 
 def _rule(model):
     m = validate.model(model, "ode")
     if not m.normalized:
         raise ParameterError(f"model {m.name!r} has no fixed-point family: the finite-eta analysis of "
-                             "vanilla is symbn.numeric.learning_rate")
+                             "vanilla is symbn.numeric.analysis.learning_rate")
     return m
 
 

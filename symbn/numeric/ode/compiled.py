@@ -1,8 +1,8 @@
-"""The full ODE's right-hand side compiled with numba: the hot loop of :class:`symbn.numeric.ode.System`
+"""The full ODE's right-hand side compiled with numba: the hot loop of :class:`symbn.numeric.ode.system.System`
 for the erf and linear activations, every model (vanilla, bn-paper, bn-exact) and network option
 (second layers w, v, a learned w, output noise, weight decay).
 
-Same equations as :mod:`symbn.numeric.ode` (whose NumPy code stays the reference: the two agree
+Same equations as :mod:`symbn.numeric.ode.full` (whose NumPy code stays the reference: the two agree
 to 1e-12, ``tests/test_compiled.py``), evaluated with what only a loop can exploit. For erf, with
 x0 = 1 + C_ii, x1 = 1 + C_jj, Lambda4 = x0 x1 - C_ij^2, a_p = C_ip, b_p = C_jp:
 
@@ -18,7 +18,7 @@ gives each worker process one thread). E(i, z) = sum_p c_p I3(i, z, p) factors t
 
 The kernels compile on first use (seconds) into numba's on-disk cache (``__pycache__`` beside this
 file, or NUMBA_CACHE_DIR); later processes load them. Importing this module imports numba:
-:mod:`symbn.numeric.ode` does so only when it takes this path (relu has none: its I4 is an integral).
+:mod:`symbn.numeric.ode.full` does so only when it takes this path (relu has none: its I4 is an integral).
 """
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def rhs(y, out, K, M, T, iq, jq, w_fixed, v, normalized, project, learn_w, tau, 
 
 
 def bind(system, eta, c2, eta_w, weight_decay, slack2):
-    """f(y) -> (dy, status) of :func:`rhs` for a :class:`symbn.numeric.ode.System` (its network and
+    """f(y) -> (dy, status) of :func:`rhs` for a :class:`symbn.numeric.ode.system.System` (its network and
     tau) with dy = eta first + c2 second + eta_w wdrift - weight_decay decay; |correlation| may
     exceed 1 by a factor sqrt(slack2)."""
     m = system.model

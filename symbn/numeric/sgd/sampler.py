@@ -8,7 +8,7 @@ plus the gains g (and bias beta). With e_1..e_r an orthonormal basis of span(V)
   rem_u ~ N(0, tau P_perp) independent  (so W = [rem_u . rem_v] ~ Wishart_b(N - r, tau I)).
 
 Every model's update is J' = D J + (eta/N) c^T xi with D = diag(1 + (eta/N) d) and c (b x K),
-d depending only on the projections (:func:`symbn.numeric.rules.coefficients`). Hence
+d depending only on the projections (:func:`symbn.numeric.sgd.rules.coefficients`). Hence
 (:func:`gram_update`), with X = J xi^T, Y = B xi^T (the projections) and lr = eta/N,
 
   Q' = D Q D + lr [D X^T c + (D X^T c)^T] + lr^2 c^T G c,   R' = D R + lr c^T Y,   T' = T,
@@ -28,14 +28,14 @@ import math
 import numpy as np
 
 from symbn.errors import ParameterError
-from symbn.numeric.engines import Engine
-from symbn.numeric.noise import Noise
+from symbn.numeric.sgd.engines import Engine
+from symbn.numeric.sgd.noise import Noise
 
 
 def gram_update(G, proj, u, cGc, K, lr):
     """Gram matrix after J' = D J + lr c^T xi (module docstring); G (S, r, r), proj (S, b, r).
 
-    ``u`` is the :class:`~symbn.numeric.rules.Update`, ``cGc`` = c^T (xi xi^T) c (S, K, K).
+    ``u`` is the :class:`~symbn.numeric.sgd.rules.Update`, ``cGc`` = c^T (xi xi^T) c (S, K, K).
     """
     X, Y = proj[..., :K], proj[..., K:]
     ct = u.c.swapaxes(-1, -2)
@@ -140,8 +140,8 @@ class OrderEngine(Engine):
                  chi_rngs, fast=None, **kw):
         """G (S, K+M, K+M) initial Gram matrices; one Generator per seed for batches, test sets,
         Wishart normals and Wishart chi-squares; ``fast``: :meth:`advance` by the compiled loop
-        (:mod:`symbn.numeric.compiled_sampler`; default when numba is installed), else by
-        :meth:`step`, the NumPy reference; ``kw``: :class:`~symbn.numeric.engines.Engine`'s
+        (:mod:`symbn.numeric.sgd.compiled`; default when numba is installed), else by
+        :meth:`step`, the NumPy reference; ``kw``: :class:`~symbn.numeric.sgd.engines.Engine`'s
         training, second layers and output-noise generators."""
         S, r, _ = G.shape
         if N < r:
@@ -186,7 +186,7 @@ class OrderEngine(Engine):
         use), or ``step`` ``n`` times without numba; frames after the steps ``marks`` (Engine.advance)."""
         if not self.fast:
             return super().advance(n, marks)
-        from symbn.numeric import compiled_sampler
+        from symbn.numeric.sgd import compiled as compiled_sampler
 
         S, K, b, w = self.G.shape[0], self.K, self.b, self.wishart
         none = np.empty((S, n, 0))

@@ -1,15 +1,15 @@
 """Online mini-batch SGD of two-layer networks: the driver of both simulation methods.
 
 ``simulate`` draws each seed's initial weights (J, B iid N(0, 1/N), g = 1, beta = 0), runs
-the model's update rule (:mod:`symbn.numeric.rules`) with an engine, directly in N
-dimensions (``method="direct"``, :class:`~symbn.numeric.engines.DirectEngine`, the
+the model's update rule (:mod:`symbn.numeric.sgd.rules`) with an engine, directly in N
+dimensions (``method="direct"``, :class:`~symbn.numeric.sgd.engines.DirectEngine`, the
 reference) or with the exact order-parameter sampler (``method="order"``,
-:class:`~symbn.numeric.sampler.OrderEngine`, cost per step independent of N), and records
+:class:`~symbn.numeric.sgd.sampler.OrderEngine`, cost per step independent of N), and records
 the order parameters and eps_g as a :class:`~symbn.numeric.trajectory.Trajectory`.
 One step advances alpha = steps / N by 1/N.
 
 Recorded ``eps_g`` is the population error from the order parameters
-(:func:`symbn.numeric.orderparams.eps_g`). For BN models this is the *large-b form*: the
+(:func:`symbn.numeric.kernels.orderparams.eps_g`). For BN models this is the *large-b form*: the
 network evaluated with population statistics (mu = 0, sd = sqrt(tau Q_ii)), i.e. BN in
 inference mode, whatever normaliser was used for training. The optional test-set
 estimate instead evaluates the actual network as trained (batch normaliser: on test
@@ -29,11 +29,11 @@ import numpy as np
 
 from symbn import defaults, models, validate
 from symbn.errors import ParameterError
-from symbn.numeric.engines import DirectEngine, Training
-from symbn.numeric.noise import STREAMS, init_weights, seed_streams
-from symbn.numeric.orderparams import eps_g as eps_g_orderparams
-from symbn.numeric.rules import NORMALIZERS
-from symbn.numeric.sampler import OrderEngine
+from symbn.numeric.sgd.engines import DirectEngine, Training
+from symbn.numeric.sgd.noise import STREAMS, init_weights, seed_streams
+from symbn.numeric.kernels.orderparams import eps_g as eps_g_orderparams
+from symbn.numeric.sgd.rules import NORMALIZERS
+from symbn.numeric.sgd.sampler import OrderEngine
 from symbn.numeric.trajectory import Trajectory
 
 METHODS = defaults.SIMULATION_METHODS
@@ -81,7 +81,7 @@ def check_params(model, K, M, N, steps, tau, eta, b, normalizer, method, test_si
 
 
 def training(model, activation, eta_w, noise, weight_decay):
-    """Validated :class:`~symbn.numeric.engines.Training` (a learned second layer, noise and weight
+    """Validated :class:`~symbn.numeric.sgd.engines.Training` (a learned second layer, noise and weight
     decay for the models with the erf/linear machinery; bn-full keeps the paper's network)."""
     t = Training(models.activation(activation), float(validate.at_least("eta_w", eta_w, 0.0)),
                  float(validate.at_least("noise", noise, 0.0)),

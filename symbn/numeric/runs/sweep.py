@@ -1,6 +1,6 @@
 """Parameter sweeps: one job per grid point (model, K, M, tau, eta, b, network, seed), run by
 :mod:`symbn.numeric.jobs` (local processes or a dask.distributed cluster), each finished job one
-row of a tidy table (:mod:`symbn.numeric.table`: CSV, or Parquet at the end) as soon as it is done.
+row of a tidy table (:mod:`symbn.numeric.runs.table`: CSV, or Parquet at the end) as soon as it is done.
 
 Jobs: ``ode`` integrates the full ODE from seed ``seed``'s random start (weights N(0, 1/N), base
 seed ``base``); ``simulate`` runs that same seed (one seed per job). Results per row: ``eps_g`` at
@@ -21,9 +21,12 @@ import numpy as np
 
 from symbn import validate
 from symbn.errors import ParameterError
-from symbn.numeric import jobs, ode, plateau, table
-from symbn.numeric.odesolve import ODEError
-from symbn.numeric.simulate import simulate
+from symbn.numeric import jobs
+from symbn.numeric.ode import full as ode
+from symbn.numeric.analysis import plateau
+from symbn.numeric.runs import table
+from symbn.numeric.ode.solver import ODEError
+from symbn.numeric.sgd.simulate import simulate
 
 GRID = ("model", "K", "M", "tau", "eta", "b", "activation", "eta_w", "noise", "weight_decay", "seed")
 """The swept parameters, in the table's column order (and the grid's nesting order, seed fastest)."""
@@ -89,7 +92,7 @@ def _exit(model, K, M, tau, activation, eta_w, alpha, eps):
 
 def ode_job(model, K, M, tau, eta, b, activation, eta_w, noise, weight_decay, seed, N, base, t, points):
     """One ODE row: eps_g(t), exit alpha, integration time (a run leaving the domain: eps_g nan)."""
-    from symbn.numeric import initial
+    from symbn.numeric.ode import initial
 
     init = initial.random(K, M, N, base, seed)
     try:
@@ -125,7 +128,7 @@ def _key(row, names):
 
 
 def run(kind, job_list, out, *, resume=False, workers=None, scheduler=None):
-    """Run the jobs of ``kind`` into the table ``out`` (.csv or .parquet, :mod:`symbn.numeric.table`);
+    """Run the jobs of ``kind`` into the table ``out`` (.csv or .parquet, :mod:`symbn.numeric.runs.table`);
     returns (jobs run, jobs skipped).
 
     Rows stream in as jobs finish (any order); an interrupt leaves every finished row in place."""

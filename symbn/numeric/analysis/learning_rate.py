@@ -32,7 +32,7 @@ from scipy.linalg import eig
 from symbn import validate
 from symbn.errors import ParameterError
 from symbn.generated import vanilla
-from symbn.numeric import ode
+from symbn.numeric.ode.system import System
 
 H = 1e-7            # central-difference step for the reduced Jacobian (relative error ~1e-8)
 
@@ -145,7 +145,7 @@ def perfect_parts(K, tau=1.0):
     right-hand side (fast=False): h is tuned to its round-off; the compiled one's asin (2 ulp, not
     NumPy's 1) moves eta_max at tau = 10 by 1.4e-10."""
     K, tau, _ = _check(K, tau, 1)
-    system = ode.System("vanilla", K, K, tau=tau, fast=False)
+    system = System("vanilla", K, K, tau=tau, fast=False)
     y0 = system.pack(np.eye(K), np.eye(K))
     h = 5e-4 / (1 + tau)
     A, B = np.empty((2, y0.size, y0.size))
@@ -200,15 +200,16 @@ def best_escape(K, tau=1.0, b=1):
 
 BN_NOTE = ("batch norm has no finite-eta fixed point and no eta_max: it is invariant to |J_i|, the eta^2 "
            "term makes Q grow along the plateau family (Q(t)^2 = Q0^2 + c t) and the effective learning rate "
-           "eta g*^2 / (tau Q(t)) fall (symbn.numeric.autorate)")
+           "eta g*^2 / (tau Q(t)) fall (symbn.numeric.analysis.autorate)")
 
 
 def escape_rows(model, K, tau, etas, b=1, Q0=None):
     """Rows per (K, tau, eta): vanilla -- eta, escape_rate (specialization, per unit t), spread_rate,
     largest, eigenvalues (per unit t), fixed_point {R, S, Q, C}; batch norm -- the plateau's drift
     constant c and the escape rate at t = 0, eta lambda_0 g*^2 / (tau Q0), with a note."""
-    from symbn.numeric import autorate, grid
-    from symbn.numeric import escape as eta0      # the eta -> 0 escape rates of the plateau family
+    from symbn.numeric.analysis import autorate
+    from symbn.numeric import grid
+    from symbn.numeric.analysis import escape as eta0  # the eta -> 0 escape rates of the plateau family
 
     m = validate.model(model, "ode")
     ks, ts = grid.mesh(grid.parse("K", K, integer=True), grid.parse("tau", tau))

@@ -1,7 +1,7 @@
 """The SGD update rules, as coefficients on the batch: what every simulator applies.
 
 Teacher t = sum_n v_n phi(y_n) + sigma zeta (zeta ~ N(0, 1) per sample), y_n = B_n . xi; student
-s = sum_i w_i phi(h_i), x_i = J_i . xi; phi is the activation's (:mod:`symbn.numeric.activations`);
+s = sum_i w_i phi(h_i), x_i = J_i . xi; phi is the activation's (:mod:`symbn.numeric.kernels.activations`);
 the forward map h(x) is the model's (:mod:`symbn.models`):
 
 ====================  ===========================================================
@@ -26,7 +26,7 @@ rule has the form (:func:`coefficients`)
     J_i <- J_i + (eta/N) [ sum_u c_ui xi^u + d_i J_i ]
 
 with c, d depending only on the projections (x, y) of the batch (and the noise): this is what
-makes the exact order-parameter sampler (:mod:`symbn.numeric.sampler`) possible.
+makes the exact order-parameter sampler (:mod:`symbn.numeric.sgd.sampler`) possible.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from symbn.defaults import NORMALIZERS  # noqa: F401  (re-exported: the normalisers these rules know)
-from symbn.numeric import activations
+from symbn.numeric.kernels import activations
 
 
 class Update(NamedTuple):

@@ -2,7 +2,7 @@
 
 Linear theory (time s = eta alpha, alpha = iterations / N). Near the symmetric fixed point y*
 the deviation x = y - y* of the *full* order parameters (Q upper triangle, R, g; the state of
-:class:`symbn.numeric.ode.System`) obeys dx/ds = A x, so
+:class:`symbn.numeric.ode.system.System`) obeys dx/ds = A x, so
 
     x(s) = sum_k exp(lambda_k s) P_k x(0),        P_k the spectral projectors of A,
 
@@ -15,7 +15,7 @@ degenerate for K >= 3) grows from d0 = |P x(0)|. Definitions used here, per seed
   (:func:`escape.full_jacobian`) on the eigenvalues within 1e-3 lambda of lambda (from their right
   eigenvectors and the left null space of A - lambda I);
 * d_exit = eps exp(lambda s_exit): s_exit is the time the eta^1 ODE needs from
-  y* + eps P x(0)/d0 to the exit eps_g < eps_g*/2 (the rule of :func:`symbn.numeric.plateau.plateau`),
+  y* + eps P x(0)/d0 to the exit eps_g < eps_g*/2 (the rule of :func:`symbn.numeric.analysis.plateau.plateau`),
   so d_exit is where a pure exponential started at y* would have to stand to exit with the
   nonlinear flow (independent of eps for eps -> 0; eps = 1e-3, errors O(eps));
 * predicted alpha_exit = ln(d_exit / d0) / (eta lambda)  (:func:`escape.plateau_length`).
@@ -33,13 +33,16 @@ from scipy.integrate import solve_ivp
 
 from symbn import models, validate
 from symbn.errors import ParameterError
-from symbn.numeric import escape, jobs, ode, plateau
-from symbn.numeric.orderparams import eps_g
-from symbn.numeric.simulate import simulate
+from symbn.numeric.analysis import escape
+from symbn.numeric import jobs
+from symbn.numeric.ode.system import System
+from symbn.numeric.analysis import plateau
+from symbn.numeric.kernels.orderparams import eps_g
+from symbn.numeric.sgd.simulate import simulate
 
 
 def _system(model, K, tau):
-    return ode.System(model, K, K, tau=tau)
+    return System(model, K, K, tau=tau)
 
 
 def unstable_projector(model, K, tau, Q0=None):
@@ -127,7 +130,7 @@ def run(model, K, tau, **settings):
 
     Initial order parameters from ``simulate(steps=0)`` (same weights as the run: per-seed
     streams), prediction :func:`predict`, then the run and the exit rule of
-    :func:`symbn.numeric.plateau.exits` (first alpha with eps_g < eps_g*/2; inf if never).
+    :func:`symbn.numeric.analysis.plateau.exits` (first alpha with eps_g < eps_g*/2; inf if never).
     """
     p = {**PLATEAU, **settings}
     N, eta = p["N"], p["eta"]

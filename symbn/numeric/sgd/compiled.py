@@ -1,7 +1,7 @@
 """The exact order-parameter sampler's step loop compiled with numba: many SGD steps of S seeds in one
-call, for every model, normaliser, activation and network option of :mod:`symbn.numeric.rules`.
+call, for every model, normaliser, activation and network option of :mod:`symbn.numeric.sgd.rules`.
 
-Same algorithm and the same random numbers as :class:`symbn.numeric.sampler.OrderEngine.step`
+Same algorithm and the same random numbers as :class:`symbn.numeric.sgd.sampler.OrderEngine.step`
 (whose NumPy code stays the reference: the two agree to round-off, ``tests/test_compiled_sampler.py``),
 one step per seed being
 
@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 ACTIVATIONS = {"erf": 0, "linear": 1, "relu": 2}
-"""Activation codes of the loop (phi, phi' of :mod:`symbn.numeric.activations`)."""
+"""Activation codes of the loop (phi, phi' of :mod:`symbn.numeric.kernels.activations`)."""
 BLAS_BATCH = 16
 """Batch size from which the loop's b-long products (z L^T, c^T z, proj^T c, c^T c) go to BLAS: at
 b = 100, K = M = 5 a step of one seed, random numbers included, takes 43 us instead of 59; below
@@ -91,7 +91,7 @@ def product(A, B, out, blas):
 @njit(cache=True)
 def psd_factor(G, L, tol):
     """L (overwritten) with L L^T = G: Cholesky, or where a pivot is <= tol G_jj the semidefinite
-    Cholesky with such pivots as zero columns (:func:`symbn.numeric.sampler.psd_factor`)."""
+    Cholesky with such pivots as zero columns (:func:`symbn.numeric.sgd.sampler.psd_factor`)."""
     if not cholesky(G, L, tol, False):
         cholesky(G, L, tol, True)
 
@@ -116,7 +116,7 @@ def steps(G, g, beta, w, v, z, label, chi, off, gauss, rows, cols, K, tau, eta, 
     off (S, n, k(k-1)/2) Bartlett draws, or gauss (S, n, k, m) Gaussian factors (k = min(b, K));
     rows/cols the strict lower triangle's indices; n_wishart = N - r; lr = eta / N, lr_w = eta_w / N,
     decay_w = kappa / N (a learned w's rate and decay per step); tol the semidefinite Cholesky's pivot
-    tolerance (:data:`symbn.numeric.sampler.PIVOT_TOL`); after step index marks[j] (increasing) G, g, beta,
+    tolerance (:data:`symbn.numeric.sgd.sampler.PIVOT_TOL`); after step index marks[j] (increasing) G, g, beta,
     w are copied into G_at[:, j], g_at[:, j], beta_at[:, j], w_at[:, j]."""
     S, n, b, r = z.shape
     M = r - K

@@ -1,4 +1,4 @@
-"""The domain of the full order-parameter ODE (:class:`symbn.numeric.ode.System`): where its
+"""The domain of the full order-parameter ODE (:class:`symbn.numeric.ode.system.System`): where its
 right-hand side is defined, why a state is not, and which of many states are (vectorized).
 
 Inside: the state is finite, tau Q_ii > 0, a BN gain g_i != 0, and every primed correlation
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbn.numeric import orderparams
+from symbn.numeric.kernels import orderparams
 
 DOMAIN_SLACK = 1e-6        # primed |correlation| may exceed 1 by this much before the state is rejected
 
 
 class Domain:
-    """Mixin of :class:`symbn.numeric.ode.System` (uses its K, M, nq, T, tau, diag_q, model,
+    """Mixin of :class:`symbn.numeric.ode.system.System` (uses its K, M, nq, T, tau, diag_q, model,
     ``covariance`` and ``unpack``)."""
 
     def state_error(self, y):
@@ -50,7 +50,7 @@ class Domain:
 
     def inside(self, ys):
         """Boolean (n,): which rows of ys (n, size) are inside the domain (domain_error's checks at once,
-        on the covariance of :mod:`symbn.numeric.orderparams`)."""
+        on the covariance of :mod:`symbn.numeric.kernels.orderparams`)."""
         ys = np.atleast_2d(np.asarray(ys, dtype=float))
         st = self.unpack(ys)
         with np.errstate(all="ignore"):

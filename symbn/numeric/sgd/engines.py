@@ -2,10 +2,10 @@
 
 An engine holds the gains g (S, K), biases beta (S, K), the student's second layer w (S, K)
 and the teacher's v (M,), and its own representation of the first-layer weights; ``step()``
-applies one update of :func:`symbn.numeric.rules.coefficients` (weight decay folded into the
+applies one update of :func:`symbn.numeric.sgd.rules.coefficients` (weight decay folded into the
 J_i coefficient d_i), ``gram()`` returns the Gram matrices [[Q, R], [R^T, T]] (S, K+M, K+M).
 Two engines: :class:`DirectEngine` here (weights as N-vectors, the reference) and
-:class:`symbn.numeric.sampler.OrderEngine` (the exact order-parameter sampler).
+:class:`symbn.numeric.sgd.sampler.OrderEngine` (the exact order-parameter sampler).
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbn.numeric.noise import Noise
-from symbn.numeric.rules import Update, coefficients
+from symbn.numeric.sgd.noise import Noise
+from symbn.numeric.sgd.rules import Update, coefficients
 
 
 @dataclass(frozen=True)

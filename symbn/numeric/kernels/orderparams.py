@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from symbn.errors import ParameterError
-from symbn.numeric import activations
+from symbn.numeric.kernels import activations
 
 
 def primed(Q, R, T, tau, g=None):

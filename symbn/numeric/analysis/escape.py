@@ -33,8 +33,8 @@ import numpy as np
 
 from symbn import validate
 from symbn.errors import ParameterError
-from symbn.numeric import symmetric
-from symbn.numeric.symmetric import closure_Q0, params
+from symbn.numeric.symmetric import closed_form as symmetric
+from symbn.numeric.symmetric.closed_form import closure_Q0, params
 
 
 def _rule(model, learn_w=False):
@@ -199,16 +199,16 @@ def fitted_rate(model, K, *, tau=1.0, Q0=None, delta=1e-9, direction=None, growt
 def full_jacobian(model, K, *, tau=1.0, Q0=None, learn_w=False, rho=1.0, h=1e-6):
     """Jacobian of the eta^1 part of the *full* ODE (K = M, T = I) at the symmetric fixed point.
 
-    Central finite differences of :meth:`symbn.numeric.ode.System.flow` (step h: truncation
+    Central finite differences of :meth:`symbn.numeric.ode.system.System.flow` (step h: truncation
     O(h^2) ~ 1e-12, rounding ~ 1e-16/h ~ 1e-10). State order as ``System.pack``
     (Q upper triangle, R row-major, g, w). ``learn_w``: the second layer learns at eta_w = rho eta.
     Returns (J, y*).
     """
-    from symbn.numeric import ode
+    from symbn.numeric.ode.system import System
 
     m, fam, _, tau, Q0 = _resolve(model, K, tau, Q0, learn_w)
     rho = float(validate.at_least("rho", rho, 0.0)) if learn_w else 0.0
-    sysm = ode.System(m, validate.count("K", K), validate.count("K", K), tau=float(tau), eta_w=rho)
+    sysm = System(m, validate.count("K", K), validate.count("K", K), tau=float(tau), eta_w=rho)
     K = sysm.K
     point = dict(zip(fam.STATE, _fixed_point(fam, K, float(tau), Q0)))
     R, S, Q, C = (point[k] for k in "RSQC")

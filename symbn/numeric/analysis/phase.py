@@ -1,7 +1,7 @@
 """The symmetric phase for any activation, numerically: plateau, Hessian of eps_g, Jacobian of the flow.
 
 K = M, T = I, reduced state (R, S, Q, C[, g]) as in the generated families, but evaluated through
-the full numeric ODE (:class:`symbn.numeric.ode.System`) on the symmetric ansatz: dR = dR_11,
+the full numeric ODE (:class:`symbn.numeric.ode.system.System`) on the symmetric ansatz: dR = dR_11,
 dS = dR_12, dQ = dQ_11, dC = dQ_12, dg = dg_1 of the eta^1 flow (time eta t), eps_g from the
 order parameters. This is the route where SymPy has no closed form (ReLU: the plateau is found
 numerically); for erf it reproduces the generated closed forms (tests/test_phase.py), which is
@@ -23,8 +23,8 @@ import numpy as np
 from scipy.optimize import minimize, root
 
 from symbn import validate
-from symbn.numeric import ode
-from symbn.numeric.orderparams import eps_g
+from symbn.numeric.ode.system import System
+from symbn.numeric.kernels.orderparams import eps_g
 
 H = 1e-6
 
@@ -35,7 +35,7 @@ class Phase:
     def __init__(self, model, K, tau=1.0, activation="erf"):
         self.K = validate.count("K", K, low=2)
         self.tau = float(validate.positive("tau", tau))
-        self.system = ode.System(model, self.K, self.K, tau=self.tau, activation=activation)
+        self.system = System(model, self.K, self.K, tau=self.tau, activation=activation)
         self.model, self.activation = self.system.model, self.system.activation.name
         self.names = ("R", "S", "Q", "C") + (("g",) if self.model.normalized else ())
 
