@@ -45,6 +45,7 @@ from symbn.errors import ParameterError
 from symbn.numeric.kernels import activations
 from symbn.numeric.ode import initial
 from symbn.numeric.ode.domain import DOMAIN_SLACK, Domain
+from symbn.numeric.ode.averages import Averages
 from symbn.numeric.ode.layout import StateLayout
 from symbn.numeric.ode.solver import Guarded
 
@@ -57,7 +58,7 @@ def fast_available(activation) -> bool:
     return activation in FAST_ACTIVATIONS and importlib.util.find_spec("numba") is not None
 
 
-class System(StateLayout, Domain, Guarded):
+class System(StateLayout, Averages, Domain, Guarded):
     """The full ODE for widths K, M and fixed T, tau, eta, b: call as ``system(t, y)``.
 
     The network: ``activation`` (kernels I2, I3, I4, J2), the student's second layer ``w`` (K;
@@ -91,15 +92,7 @@ class System(StateLayout, Domain, Guarded):
         w = np.ones(self.K) if w is None else validate.vector("w", w, self.K)   # fixed (or initial) second layer
         StateLayout.__init__(self, self.model.normalized, self.K, self.M, T, self.tau, self.learn_w, w)
         self.v = np.ones(self.M) if v is None else validate.vector("v", v, self.M)
-        L = self.L
-        self.pu, self.qu = np.triu_indices(L)
-        self.mult = np.where(self.pu == self.qu, 1.0, 2.0)
-        self.c = np.concatenate([-self.w, self.v])       # delta weighs unit p by c_p
-        self.wpq = self.c[self.pu] * self.c[self.qu] * self.mult
-        rows = max(1, chunk // self.pu.size)
-        self._chunks = [slice(a, min(a + rows, self.nq)) for a in range(0, self.nq, rows)]
-        # Flat gather indices into C for (i, p), (i, q), (j, p), (j, q): precomputed when one chunk does.
-        self._gather = self._indices(self._chunks[0]) if len(self._chunks) == 1 else None
+        Averages.__init__(self, chunk)
         self._c2 = self.eta**2 * self.tau / self.b   # coefficient of the second-order term
         self.nfev, self.last_failure = 0, None
         self.fast = fast_available(self.activation.name) if fast is None else bool(fast)
@@ -115,44 +108,6 @@ class System(StateLayout, Domain, Guarded):
         from symbn.numeric.ode import compiled as compiled_ode
 
         return compiled_ode.bind(self, eta, c2, eta_w, weight_decay, (1 + DOMAIN_SLACK) ** 2)
-
-    def second_layer(self, y):
-        """(w, c, wpq) at state y: the student's second layer, delta's weights c = (-w, v), and
-        the I4 pair weights c_p c_q (doubled off the diagonal)."""
-        if not self.learn_w:
-            return self.w, self.c, self.wpq
-        w = y[self.nq + self.K * self.M + self.ng:]
-        c = np.concatenate([-w, self.v])
-        return w, c, c[self.pu] * c[self.qu] * self.mult
-
-    def E(self, C, c=None):
-        """E(i, z) = <delta phi'(h_i) h_z> for students i and all units z: shape (K, L)."""
-        K, d = self.K, np.diagonal(C)
-        Ci = C[:K]
-        I = self.kernels.I3(d[:K, None, None], d[None, :, None], d[None, None, :],
-                            Ci[:, :, None], Ci[:, None, :], C[None, :, :])
-        return I @ (self.c if c is None else c)
-
-    def F(self, C, wpq=None):
-        """F(i, j) = <delta^2 phi'(h_i) phi'(h_j)> for the pairs i <= j (state order): shape (nq,).
-        Output noise adds sigma^2 J2(h_i, h_j)."""
-        d, flat = np.diagonal(C), C.ravel()
-        pu, qu, wpq = self.pu, self.qu, self.wpq if wpq is None else wpq
-        out = np.empty(self.nq)
-        c33, c44, c34 = d[pu], d[qu], C[pu, qu]
-        for sl in self._chunks:
-            i, j = self.iq[sl, None], self.jq[sl, None]
-            ip, iq_, jp, jq_ = self._gather if self._gather is not None else self._indices(sl)
-            I = self.kernels.I4(d[i], d[j], c33, c44, C[i, j], flat.take(ip), flat.take(iq_),
-                                flat.take(jp), flat.take(jq_), c34)
-            out[sl] = I @ wpq
-        if self.noise:
-            out += self.noise**2 * self.kernels.J2(d[self.iq], d[self.jq], C[self.iq, self.jq])
-        return out
-
-    def _indices(self, sl):
-        L, i, j = self.L, self.iq[sl, None], self.jq[sl, None]
-        return i * L + self.pu, i * L + self.qu, j * L + self.pu, j * L + self.qu
 
     def terms(self, y, second=True):
         """(first, second, wdrift) of dy/dt (class docstring); no domain check. ``second=False``
