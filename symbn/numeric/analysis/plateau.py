@@ -18,7 +18,11 @@ class Plateau:
     exit_alpha: np.ndarray
 
 
-def plateau(alpha, eps_g, *, height=None, window=None, fraction=0.5):
+EXIT_FRACTION = 0.5
+"""A seed has left the plateau once eps_g < EXIT_FRACTION x the plateau height."""
+
+
+def plateau(alpha, eps_g, *, height=None, window=None, fraction=EXIT_FRACTION):
     """Plateau height and exit time per seed.
 
     height: the plateau height, e.g. eps_g at the symmetric fixed point (scalar or per
@@ -64,10 +68,6 @@ def plateau_height(model, K, tau, activation="erf"):
     ph = Phase("vanilla", K, tau, activation)
     point = ph.plateau()
     return ph.eps_g([point[k] for k in ph.names])
-
-
-EXIT_FRACTION = 0.5
-"""A seed has left the plateau once eps_g < EXIT_FRACTION x the plateau height."""
 
 
 def exit_threshold(model, K, tau, activation="erf", fraction=EXIT_FRACTION):

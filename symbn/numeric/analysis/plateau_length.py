@@ -73,7 +73,7 @@ def exit_distance(model, K, tau, ystar, direction, rate, eps=1e-3, rtol=1e-5):
     if the exit is not reached within s = 60 / rate.
     """
     sysm = _system(model, K, tau)
-    half = 0.5 * plateau.plateau_height(model, K, tau)
+    half = plateau.exit_threshold(model, K, tau)
     T = np.eye(K)
 
     def below(s, y):
