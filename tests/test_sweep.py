@@ -154,3 +154,28 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(jobs, "CONNECT_TIMEOUT", "2s")
     with pytest.raises(ParameterError, match="dask scheduler"):
         sweep.run("simulate", sweep.grid(axes(seed=[0]), SIM), tmp_path / "s.csv", scheduler="tcp://127.0.0.1:9")
+
+
+def test_each_row_is_on_disk_when_its_job_is_reported(tmp_path, monkeypatch):
+    """fsync per row, observed: every finished job's row is fsynced (one call per row, on the table's
+    file) before the next job starts, and at that moment the file on disk holds exactly that many rows."""
+    import os
+
+    from symbn.numeric.runs import table
+
+    out = tmp_path / "s.csv"
+    seen, real = [], os.fsync
+
+    def spy(fd):
+        real(fd)
+        if os.path.realpath(f"/proc/self/fd/{fd}") == os.path.realpath(out):
+            with open(out) as fh:
+                seen.append(len(list(csv.DictReader(fh))))
+
+    monkeypatch.setattr(table.os, "fsync", spy)
+    started = []
+    job = sweep.JOBS["simulate"]
+    monkeypatch.setitem(sweep.JOBS, "simulate", lambda **kw: (started.append(len(seen)), job(**kw))[1])
+    sweep.run("simulate", sweep.grid(axes(seed=[0, 1, 2]), SIM), out, workers=1)
+    assert seen == [1, 2, 3]
+    assert started == [0, 1, 2]         # job k starts after the k rows before it are on disk
