@@ -3,7 +3,7 @@ for the erf and linear activations, every model (vanilla, bn-paper, bn-exact) an
 (second layers w, v, a learned w, output noise, weight decay).
 
 Same equations as :mod:`symbn.numeric.ode.full` (whose NumPy code stays the reference: the two agree
-to 1e-12, ``tests/test_compiled.py``), evaluated with what only a loop can exploit. For erf, with
+to 1e-12, ``tests/test_compiled_ode.py``), evaluated with what only a loop can exploit. For erf, with
 x0 = 1 + C_ii, x1 = 1 + C_jj, Lambda4 = x0 x1 - C_ij^2, a_p = C_ip, b_p = C_jp:
 
     Lambda1(p) = Lambda4 (1 + C_pp) - b_p^2 x0 - a_p^2 x1 + 2 C_ij a_p b_p             (per i, j, p)
